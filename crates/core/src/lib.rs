@@ -1,0 +1,16 @@
+//! Gouvernail's core: the domain and the storage, with no HTTP in sight.
+//!
+//! Only this crate knows SQL. Each domain lives in its own module (`model` for its types,
+//! `repo` for its SQL, `service` for its use-cases); the web and CLI crates call the
+//! services, never the repos. See ARCHITECTURE.md at the repository root.
+
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod territory;
+pub mod text;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use error::{CoreError, CoreResult, FieldError};

@@ -1,0 +1,205 @@
+//! What every JSON endpoint shares: the query extractor with JSON errors, the list
+//! envelope, the OpenAPI document, and the health endpoints.
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use gouvernail_core::territory::model::{Page, PageRequest};
+use gouvernail_core::territory::service::check_page;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::export::{ExportFormat, Tabular, file_response};
+use crate::state::AppState;
+use crate::territory;
+
+/// Query-string parameters, answered with the JSON error envelope when they don't parse.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError::bad_request("query", e.body_text()))
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListDto<T: ToSchema> {
+    pub items: Vec<T>,
+    /// How many items match the filters, over all pages.
+    pub total: i64,
+    /// This page's number, from 1.
+    pub page: u32,
+    pub per_page: u32,
+    pub page_count: u32,
+}
+
+/// The page to read for a list request: the asked page for JSON, everything (up to the
+/// export limit) for a file.
+pub fn page_for(
+    format: ExportFormat,
+    page: Option<u32>,
+    per_page: Option<u32>,
+) -> ApiResult<PageRequest> {
+    match format {
+        ExportFormat::Json => Ok(check_page(page, per_page)?),
+        ExportFormat::Csv | ExportFormat::Xlsx => Ok(PageRequest::export()),
+    }
+}
+
+/// Slices an in-memory list into a page (for the short lists: régions, académies…).
+pub fn paginate<T>(all: Vec<T>, page: PageRequest) -> Page<T> {
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let start = usize::try_from(page.page.saturating_sub(1))
+        .unwrap_or(usize::MAX)
+        .saturating_mul(usize::try_from(page.per_page).unwrap_or(usize::MAX));
+    let items = all
+        .into_iter()
+        .skip(start)
+        .take(usize::try_from(page.per_page).unwrap_or(usize::MAX))
+        .collect();
+    Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    }
+}
+
+/// Answers a page as JSON, or all of it as a CSV/XLSX file named `stem`.
+pub fn respond_list<T: Serialize + ToSchema + Tabular>(
+    format: ExportFormat,
+    stem: &str,
+    page: Page<T>,
+) -> ApiResult<Response> {
+    let total = page.total;
+    let mut response = match format {
+        ExportFormat::Json => {
+            let page_count = page.page_count();
+            Json(ListDto {
+                items: page.items,
+                total: page.total,
+                page: page.page,
+                per_page: page.per_page,
+                page_count,
+            })
+            .into_response()
+        }
+        ExportFormat::Csv | ExportFormat::Xlsx => file_response(format, stem, &page.items)?,
+    };
+    if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
+        response.headers_mut().insert("x-total-count", v);
+    }
+    Ok(response)
+}
+
+/// Maps a core page into a page of DTOs.
+pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
+    Page {
+        items: page.items.into_iter().map(f).collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gouvernail — API",
+        version = "1",
+        description = "API JSON de Gouvernail, plateforme de pilotage de la stratégie numérique pour l'éducation. \
+            Le référentiel territorial (régions académiques, académies, départements, communes, collectivités, \
+            établissements) est public. Les listes sont paginées (`page`, `perPage`) et répondent aussi en \
+            `?format=csv` (séparateur `;`, UTF-8 avec BOM) et `?format=xlsx` avec les mêmes filtres. \
+            Toute erreur suit la même enveloppe `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2")
+    ),
+    tags(
+        (name = "territoire", description = "Le référentiel : régions, académies, départements, communes, collectivités, établissements."),
+        (name = "exploitation", description = "Santé du service.")
+    ),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+/// Status of the process or its database.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthDto {
+    /// `ok` or `unavailable`.
+    pub status: String,
+    /// The database engine, for `/readyz`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+/// Says that the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "exploitation",
+    responses((status = 200, description = "Le processus répond.", body = HealthDto)))]
+pub async fn healthz() -> Json<HealthDto> {
+    Json(HealthDto {
+        status: "ok".into(),
+        database: None,
+    })
+}
+
+/// Says that the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "exploitation",
+    responses(
+        (status = 200, description = "La base de données répond.", body = HealthDto),
+        (status = 503, description = "La base de données ne répond pas.", body = HealthDto)
+    ))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let database = Some(state.db.backend().name().to_owned());
+    match state.db.ping().await {
+        Ok(()) => Json(HealthDto {
+            status: "ok".into(),
+            database,
+        })
+        .into_response(),
+        Err(e) => {
+            tracing::error!("readiness check failed: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(HealthDto {
+                    status: "unavailable".into(),
+                    database,
+                }),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The API routes and the OpenAPI document that describes them (built together, so they
+/// cannot disagree).
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(territory::api::list_regions))
+        .routes(routes!(territory::api::list_regions_academiques))
+        .routes(routes!(territory::api::list_academies))
+        .routes(routes!(territory::api::get_academie))
+        .routes(routes!(territory::api::list_departements))
+        .routes(routes!(territory::api::get_departement))
+        .routes(routes!(territory::api::list_communes))
+        .routes(routes!(territory::api::get_commune))
+        .routes(routes!(territory::api::list_collectivites))
+        .routes(routes!(territory::api::get_collectivite))
+        .routes(routes!(territory::api::list_etablissements))
+        .routes(routes!(territory::api::get_etablissement))
+        .split_for_parts()
+}

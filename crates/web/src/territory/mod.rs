@@ -1,0 +1,4 @@
+//! The territory referential on the web: JSON API and pages.
+
+pub mod api;
+pub mod pages;
