@@ -31,6 +31,9 @@ COMMUNE_FIELDS = (
     "population",
     "codesPostaux",
 )
+# Fields kept for communes déléguées/associées and arrondissements municipaux: they map the
+# codes older files (such as the Annuaire de l'éducation) still use to the current commune.
+ATTACHED_FIELDS = ("code", "nom", COMMUNE_TYPE_FIELD, "chefLieu", "commune", "departement")
 EPCI_FIELDS = ("code", "nom", "type")
 EPCI_MEMBER_FIELDS = ("code", "siren")
 
@@ -87,12 +90,18 @@ def main(argv):
     write(out_dir, "regions.json", load(data_dir, "regions.json"))
     write(out_dir, "departements.json", load(data_dir, "departements.json"))
 
-    # Communes: current communes only (no communes déléguées/associées,
-    # no arrondissements municipaux), selected fields.
+    # Communes: current communes with their selected fields, then the communes
+    # déléguées/associées and arrondissements municipaux with the code of the current
+    # commune they belong to (`chefLieu` or `commune`).
+    all_communes = load(data_dir, "communes.json")
     communes = [
         pick(c, COMMUNE_FIELDS)
-        for c in load(data_dir, "communes.json")
+        for c in all_communes
         if c.get(COMMUNE_TYPE_FIELD) == COMMUNE_ACTUELLE
+    ] + [
+        pick(c, ATTACHED_FIELDS)
+        for c in all_communes
+        if c.get(COMMUNE_TYPE_FIELD) != COMMUNE_ACTUELLE
     ]
     write(out_dir, "communes.json", communes)
 

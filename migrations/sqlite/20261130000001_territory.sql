@@ -59,6 +59,17 @@ CREATE INDEX commune_departement ON commune (code_departement, search_key);
 CREATE INDEX commune_search ON commune (search_key);
 CREATE INDEX commune_siren ON commune (siren);
 
+-- Communes déléguées and associées and municipal arrondissements, with the current
+-- commune they belong to: older files (the Annuaire de l'éducation) still use their codes.
+CREATE TABLE commune_rattachee (
+    code          TEXT PRIMARY KEY NOT NULL,
+    nom           TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    code_commune  TEXT NOT NULL REFERENCES commune (code),
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX commune_rattachee_commune ON commune_rattachee (code_commune);
+
 CREATE TABLE collectivite (
     siren                TEXT PRIMARY KEY NOT NULL,
     kind                 TEXT NOT NULL,

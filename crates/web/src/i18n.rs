@@ -210,3 +210,39 @@ mod tests {
         assert!(fr.len() > 20);
     }
 }
+
+#[cfg(test)]
+mod template_tests {
+    use super::Lang;
+
+    /// Every `ctx.t("…")` key written in a template exists in both catalogs.
+    #[test]
+    fn every_key_used_by_the_templates_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut files = vec![std::path::PathBuf::from(dir)];
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
+                    files.push(entry.path());
+                }
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for part in text.split("ctx.t(\"").skip(1) {
+                let Some(key) = part.split('"').next() else {
+                    continue;
+                };
+                seen += 1;
+                for lang in [Lang::Fr, Lang::En] {
+                    if !lang.has(key) {
+                        missing.push(format!("{}: {key} ({})", path.display(), lang.code()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "only {seen} keys found");
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+}

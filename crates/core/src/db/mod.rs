@@ -371,7 +371,7 @@ impl Db {
 
     /// Answers whether the database responds to a trivial query.
     pub async fn ping(&self) -> CoreResult<()> {
-        self.fetch_scalar_i64(Sql::new("SELECT 1"))
+        self.fetch_scalar_i64(Sql::new("SELECT CAST(1 AS BIGINT)"))
             .await
             .map(|_| ())
     }

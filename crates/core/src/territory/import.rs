@@ -77,6 +77,8 @@ pub struct ImportReport {
     pub created: u64,
     /// Entries rejected, each with its reason.
     pub rejected: Vec<Rejected>,
+    /// Extra lines of an entry already read (sites of a multi-site establishment).
+    pub merged: u64,
 }
 
 impl ImportReport {
@@ -205,6 +207,8 @@ pub async fn import_referential(
         .map_err(|e| source_error("departements.json", e))?;
     let communes =
         sources::parse_communes(&files.communes).map_err(|e| source_error("communes.json", e))?;
+    let links = sources::parse_commune_links(&files.communes)
+        .map_err(|e| source_error("communes.json", e))?;
     let epci = files
         .epci
         .as_deref()
@@ -222,6 +226,7 @@ pub async fn import_referential(
     report.absorb("regions.json", &regions);
     report.absorb("departements.json", &departements);
     report.absorb("communes.json", &communes);
+    report.absorb("communes.json", &links);
     if let Some(epci) = &epci {
         report.absorb("epci.json", epci);
     }
@@ -493,6 +498,50 @@ pub async fn import_referential(
     )
     .await?;
 
+    // Former and delegated communes, and arrondissements, pointing to the current commune.
+    let known_communes: HashSet<&str> = communes
+        .records
+        .iter()
+        .map(|(_, c)| c.code.as_str())
+        .collect();
+    let mut rows = Vec::with_capacity(links.records.len());
+    for (line, l) in &links.records {
+        if known_communes.contains(l.code.as_str()) {
+            // A delegated commune that kept the code of the current one: nothing to map.
+            continue;
+        }
+        if !known_communes.contains(l.parent.as_str()) {
+            report.rejected.push(Rejected {
+                file: "communes.json".into(),
+                error: line_error(
+                    *line,
+                    "chefLieu",
+                    format!("commune de rattachement inconnue « {} »", l.parent),
+                ),
+            });
+            continue;
+        }
+        rows.push(vec![
+            Value::from(l.code.as_str()),
+            l.nom.as_str().into(),
+            l.kind.as_str().into(),
+            l.parent.as_str().into(),
+            stamp.into(),
+        ]);
+    }
+    repo::upsert_rows(
+        &mut tx,
+        "commune_rattachee",
+        &["code", "nom", "kind", "code_commune", "updated_at"],
+        &["code"],
+        OnConflict::Update {
+            columns: &["nom", "kind", "code_commune", "updated_at"],
+            only_where: None,
+        },
+        rows,
+    )
+    .await?;
+
     // Collectivités above the commune, with their territory.
     let rows = collectivites
         .records
@@ -757,18 +806,6 @@ pub struct AnnuaireOptions {
     pub fictitious: bool,
 }
 
-/// Paris, Lyon and Marseille: the annuaire may give a municipal arrondissement as the
-/// commune; the COG commune (and collectivité) is the city.
-fn commune_of_arrondissement(code: &str) -> Option<&'static str> {
-    let n: u32 = code.parse().ok()?;
-    match n {
-        75101..=75120 => Some("75056"),
-        69381..=69389 => Some("69123"),
-        13201..=13216 => Some("13055"),
-        _ => None,
-    }
-}
-
 /// SIREN of the Métropole de Lyon, competent for the collèges of its member communes.
 pub const SIREN_METROPOLE_LYON: &str = "200046977";
 
@@ -878,6 +915,7 @@ pub async fn import_annuaire<R: Read>(
             "le référentiel territorial est vide : lancez d'abord « gouvernail import referential »",
         )]));
     }
+    let links: HashMap<String, String> = repo::all_commune_links(db).await?.into_iter().collect();
     let index = CompetenceIndex::load(db).await?;
     let stamp = now();
 
@@ -885,18 +923,13 @@ pub async fn import_annuaire<R: Read>(
     let mut uais = Vec::with_capacity(parsed.records.len());
     let mut seen: HashSet<String> = HashSet::with_capacity(parsed.records.len());
     for (line, record) in parsed.records {
-        match school_row(&record, &communes, &index, options, stamp) {
+        match school_row(&record, &communes, &links, &index, options, stamp) {
             Ok(row) => {
                 let uai = record.uai.as_str().to_owned();
                 if !seen.insert(uai.clone()) {
-                    report.rejected.push(Rejected {
-                        file: "annuaire".into(),
-                        error: line_error(
-                            line,
-                            "identifiant_de_l_etablissement",
-                            format!("UAI {uai} en double dans le fichier"),
-                        ),
-                    });
+                    // A multi-site establishment has one line per site under one UAI: the
+                    // first line describes it, the others are counted, not rejected.
+                    report.merged += 1;
                     continue;
                 }
                 uais.push(uai);
@@ -961,12 +994,14 @@ const SCHOOL_COLUMNS: &[&str] = &[
 fn school_row(
     r: &AnnuaireRecord,
     communes: &HashMap<String, CommuneKey>,
+    links: &HashMap<String, String>,
     index: &CompetenceIndex,
     options: AnnuaireOptions,
     stamp: OffsetDateTime,
 ) -> Result<Vec<Value>, (&'static str, String)> {
-    let code =
-        commune_of_arrondissement(r.code_commune.as_str()).unwrap_or(r.code_commune.as_str());
+    let code = links
+        .get(r.code_commune.as_str())
+        .map_or(r.code_commune.as_str(), String::as_str);
     let commune = communes.get(code).ok_or_else(|| {
         (
             "code_commune",
@@ -1104,13 +1139,5 @@ mod tests {
                 .as_deref(),
             Some("200053767")
         );
-    }
-
-    #[test]
-    fn arrondissements_map_to_their_city() {
-        assert_eq!(commune_of_arrondissement("75113"), Some("75056"));
-        assert_eq!(commune_of_arrondissement("69388"), Some("69123"));
-        assert_eq!(commune_of_arrondissement("13208"), Some("13055"));
-        assert_eq!(commune_of_arrondissement("35238"), None);
     }
 }

@@ -484,6 +484,20 @@ pub async fn all_commune_keys(db: &Db) -> CoreResult<Vec<CommuneKey>> {
     .await
 }
 
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    code: String,
+    code_commune: String,
+}
+
+/// Former, delegated and arrondissement codes with their current commune.
+pub async fn all_commune_links(db: &Db) -> CoreResult<Vec<(String, String)>> {
+    let rows: Vec<LinkRow> = db
+        .fetch_all(Sql::new("SELECT code, code_commune FROM commune_rattachee"))
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.code, r.code_commune)).collect())
+}
+
 /// A collectivité above the commune with the départements it covers, for the rules that
 /// find the competent collectivité of a school.
 #[derive(Debug, Clone, sqlx::FromRow)]

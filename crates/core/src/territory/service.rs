@@ -328,6 +328,10 @@ pub async fn search(db: &Db, text: &str) -> CoreResult<SearchResults> {
         per_page: SEARCH_LIMIT,
     };
     let key = crate::text::search_key(text);
+    if key.chars().count() < 2 {
+        // Only punctuation or wildcards: nothing to look for.
+        return Ok(results);
+    }
     results.academies = repo::list_academies(db, false, None)
         .await?
         .into_iter()

@@ -185,6 +185,7 @@ struct RawCommune {
     #[serde(rename = "type", alias = "typeCommune", default)]
     type_commune: Option<String>,
     departement: String,
+    #[serde(default)]
     region: String,
     #[serde(default)]
     siren: Option<String>,
@@ -345,6 +346,68 @@ pub fn parse_communes(bytes: &[u8]) -> Result<Parsed<EtalabCommune>, SourceError
             siren,
             population: raw.population,
             codes_postaux: raw.codes_postaux,
+        }))
+    })
+}
+
+/// A commune déléguée or associée, or a municipal arrondissement, of `communes.json`,
+/// with the current commune it belongs to. Older files (the Annuaire de l'éducation among
+/// them) still use these codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EtalabCommuneLink {
+    pub code: CodeCommune,
+    pub nom: String,
+    /// `commune-deleguee`, `commune-associee` or `arrondissement-municipal`.
+    pub kind: String,
+    /// The current commune (`chefLieu`, or `commune` for an arrondissement).
+    pub parent: CodeCommune,
+}
+
+#[derive(Deserialize)]
+struct RawCommuneLink {
+    code: String,
+    #[serde(default)]
+    nom: String,
+    #[serde(rename = "type", alias = "typeCommune", default)]
+    type_commune: Option<String>,
+    #[serde(rename = "chefLieu", default)]
+    chef_lieu: Option<String>,
+    #[serde(default)]
+    commune: Option<String>,
+}
+
+/// Parses the entries of etalab `communes.json` that are not current communes: communes
+/// déléguées and associées (parent in `chefLieu`) and municipal arrondissements (parent
+/// in `commune`). Entries that point to themselves are skipped.
+pub fn parse_commune_links(bytes: &[u8]) -> Result<Parsed<EtalabCommuneLink>, SourceError> {
+    parse_json_array(bytes, |line, raw: RawCommuneLink| {
+        let kind = match raw.type_commune.as_deref() {
+            Some(k @ ("commune-deleguee" | "commune-associee" | "arrondissement-municipal")) => {
+                k.to_owned()
+            }
+            _ => return Ok(None),
+        };
+        let code = json_id(line, "code", &raw.code, CodeCommune::parse)?;
+        let (field, parent) = match (&raw.chef_lieu, &raw.commune) {
+            (Some(p), _) => ("chefLieu", p.as_str()),
+            (None, Some(p)) => ("commune", p.as_str()),
+            (None, None) => {
+                return Err(LineError::new(
+                    line,
+                    "chefLieu",
+                    "commune de rattachement absente",
+                ));
+            }
+        };
+        let parent = json_id(line, field, parent, CodeCommune::parse)?;
+        if parent == code {
+            return Ok(None);
+        }
+        Ok(Some(EtalabCommuneLink {
+            code,
+            nom: raw.nom,
+            kind,
+            parent,
         }))
     })
 }
