@@ -423,10 +423,11 @@ async fn malformed_identifiers_are_bad_requests_and_unknown_ones_not_found() -> 
         PageRequest::default(),
     )
     .await;
-    match err {
-        Err(CoreError::BadRequest(fields)) => assert_eq!(fields[0].field, "codeDepartement"),
-        other => panic!("expected a bad request, got {other:?}"),
-    }
+    let fields = match err {
+        Err(CoreError::BadRequest(fields)) => fields,
+        other => return Err(CoreError::Internal(format!("expected a bad request, got {other:?}"))),
+    };
+    assert_eq!(fields[0].field, "codeDepartement");
     Ok(())
 }
 
