@@ -1,8 +1,8 @@
 import path from 'node:path';
 
-import { assert, launchBrowser, startServer, tempDir, test } from './lib.mjs';
+import { assert, assertAccessible, launchBrowser, startServer, tempDir, test } from './lib.mjs';
 
-test('home page: French, with a level-1 heading', async () => {
+test('the demo: French home page, a demo banner, and fictitious schools labelled as such', async () => {
   const dir = tempDir();
   const server = await startServer({
     args: ['demo', '--database', `sqlite://${path.join(dir, 'gouvernail.sqlite')}`],
@@ -13,8 +13,16 @@ test('home page: French, with a level-1 heading', async () => {
   const response = await page.goto(`${server.baseUrl}/`, { waitUntil: 'load' });
   assert.equal(response?.status(), 200, 'GET / answers 200');
   assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
-  assert.ok((await page.locator('h1').count()) >= 1, 'the page has an <h1>');
+  assert.ok((await page.locator('h1').count()) === 1, 'the page has one <h1>');
+  assert.match(await page.locator('.fr-notice').innerText(), /fictifs/);
+  // The whole referential is there: 30 académies.
+  assert.match(await page.locator('#chiffres + ul').innerText(), /30\s+académies/);
 
-  await browser.close();
-  await server.stop();
+  await page.goto(`${server.baseUrl}/etablissements?codeDepartement=35`);
+  const first = page.locator('table tbody tr').first();
+  assert.match(await first.innerText(), /fictif/i);
+  await first.locator('a').first().click();
+  await page.waitForURL('**/etablissements/**');
+  assert.match(await page.locator('main').innerText(), /inventé pour la démonstration/);
+  await assertAccessible(page);
 });
