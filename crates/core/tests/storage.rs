@@ -425,7 +425,11 @@ async fn malformed_identifiers_are_bad_requests_and_unknown_ones_not_found() -> 
     .await;
     let fields = match err {
         Err(CoreError::BadRequest(fields)) => fields,
-        other => return Err(CoreError::Internal(format!("expected a bad request, got {other:?}"))),
+        other => {
+            return Err(CoreError::Internal(format!(
+                "expected a bad request, got {other:?}"
+            )));
+        }
     };
     assert_eq!(fields[0].field, "codeDepartement");
     Ok(())
