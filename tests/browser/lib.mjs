@@ -29,7 +29,15 @@ const DEFAULT_TEST_TIMEOUT_MS = 180_000;
 let openResources = [];
 const liveChildren = new Set();
 
-function track(close) {
+/**
+ * Registers `close` to run after the current test (in reverse order of registration), and
+ * returns a function that runs it now, once: other helpers (e.g. `oidc-provider.mjs`) use it for
+ * what they open.
+ *
+ * @param {() => (void|Promise<void>)} close
+ * @returns {() => Promise<void>}
+ */
+export function track(close) {
   const entry = { close, done: false };
   openResources.push(entry);
   return async () => {
@@ -96,12 +104,20 @@ async function isReady(url) {
 
 /**
  * Starts `$GOUVERNAIL_BIN args… --listen 127.0.0.1:PORT` (the `--listen` is added unless `args`
- * already has one) and waits until `GET /readyz` answers 200.
+ * already has one) and waits until `GET /readyz` answers 200. PORT is `port` when given (a port
+ * the caller picked with `freePort()` beforehand, e.g. to put it in a redirect URI), else a free
+ * one.
  *
- * @param {{args?: string[], env?: Record<string,string>, readyPath?: string, timeoutMs?: number}} [opts]
+ * @param {{args?: string[], env?: Record<string,string>, port?: number, readyPath?: string, timeoutMs?: number}} [opts]
  * @returns {Promise<{baseUrl: string, port: number, output: () => string, stop: () => Promise<void>}>}
  */
-export async function startServer({ args = [], env = {}, readyPath = '/readyz', timeoutMs = READY_TIMEOUT_MS } = {}) {
+export async function startServer({
+  args = [],
+  env = {},
+  port: wantedPort,
+  readyPath = '/readyz',
+  timeoutMs = READY_TIMEOUT_MS,
+} = {}) {
   const bin = process.env.GOUVERNAIL_BIN;
   if (!bin) throw new Error('GOUVERNAIL_BIN is not set (path of the gouvernail binary)');
 
@@ -111,7 +127,7 @@ export async function startServer({ args = [], env = {}, readyPath = '/readyz', 
   if (listenAt >= 0) {
     port = Number(String(fullArgs[listenAt + 1]).split(':').pop());
   } else {
-    port = await freePort();
+    port = wantedPort ?? (await freePort());
     fullArgs.push('--listen', `127.0.0.1:${port}`);
   }
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use gouvernail_core::audit::Actor;
 use gouvernail_core::db::{DatabaseUrl, Db, DbOptions};
+use gouvernail_core::identity::service as identity;
+use gouvernail_core::identity::{Perimeter, Role};
 use gouvernail_core::territory::import::{self, AnnuaireOptions, ImportReport, ReferentialSource};
-use gouvernail_web::{AppState, Theme, WebConfig};
+use gouvernail_web::{AppState, OidcSettings, Theme, WebConfig};
 
 mod progress;
 
@@ -46,6 +49,18 @@ struct ServeArgs {
     /// Look of the pages: `dsfr` (State services) or `neutre`.
     #[arg(long, env = "GOUVERNAIL_THEME", default_value = "dsfr")]
     theme: String,
+    /// The address people reach the platform at (default: http://LISTEN).
+    #[arg(long, env = "GOUVERNAIL_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// OpenID Connect issuer (ProConnect or compatible); single sign-on is off without it.
+    #[arg(long, env = "GOUVERNAIL_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    /// OpenID Connect client id.
+    #[arg(long, env = "GOUVERNAIL_OIDC_CLIENT_ID")]
+    oidc_client_id: Option<String>,
+    /// OpenID Connect client secret (prefer the environment variable).
+    #[arg(long, env = "GOUVERNAIL_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +82,26 @@ enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Accounts (scripted set-up).
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
+    /// Roles held on a perimeter for a period.
+    Role {
+        #[command(subcommand)]
+        what: RoleCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        what: TokenCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
     /// Serves the demonstration: a fresh SQLite database (unless --database names one) with
     /// the whole referential and made-up schools.
     Demo {
@@ -75,6 +110,89 @@ enum Command {
         database: Option<String>,
         #[command(flatten)]
         serve: ServeArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Creates an active local account.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Reads the password from standard input (first line); without it the account
+        /// signs in only through ProConnect.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Lists the accounts.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disables an account: its sessions and tokens stop at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// Grants a role on a perimeter.
+    Grant {
+        #[arg(long)]
+        email: String,
+        /// administrateur-national, pilote-national, recteur, dan, membre-dane,
+        /// representant-collectivite, partenaire, expert, observateur.
+        #[arg(long)]
+        role: String,
+        /// national, region-academique:CODE, academie:CODE, departement:CODE,
+        /// collectivite:SIREN, etablissement:UAI, organisation:ID.
+        #[arg(long)]
+        perimeter: String,
+        /// First day (YYYY-MM-DD, today by default).
+        #[arg(long)]
+        from: Option<String>,
+        /// First day no longer in force (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Creates an API token and prints only the token.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        read_only: bool,
+        /// Last day of validity (YYYY-MM-DD, 90 days by default).
+        #[arg(long)]
+        expires: Option<String>,
+        /// A name to recognise it by.
+        #[arg(long, default_value = "ligne de commande")]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks the hash chain; exits 2 and names each entry that was edited, deleted,
+    /// inserted or reordered.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -143,7 +261,43 @@ async fn connect(args: &DbArgs) -> anyhow::Result<Db> {
 fn web_config(serve: &ServeArgs, demo: bool) -> anyhow::Result<WebConfig> {
     let theme = Theme::parse(&serve.theme)
         .with_context(|| format!("thème « {} » inconnu : dsfr ou neutre", serve.theme))?;
-    Ok(WebConfig { theme, demo })
+    let public_url = serve
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", serve.listen));
+    let oidc = match (
+        &serve.oidc_issuer,
+        &serve.oidc_client_id,
+        &serve.oidc_client_secret,
+    ) {
+        (Some(issuer), Some(client_id), Some(client_secret)) => Some(OidcSettings {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+        }),
+        (None, None, None) => None,
+        _ => anyhow::bail!(
+            "ProConnect : GOUVERNAIL_OIDC_ISSUER, GOUVERNAIL_OIDC_CLIENT_ID et GOUVERNAIL_OIDC_CLIENT_SECRET vont ensemble"
+        ),
+    };
+    Ok(WebConfig {
+        theme,
+        demo,
+        public_url,
+        oidc,
+    })
+}
+
+fn parse_date(field: &str, value: &str) -> anyhow::Result<time::Date> {
+    time::Date::parse(
+        value,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .with_context(|| format!("--{field} : date attendue au format AAAA-MM-JJ, reçu « {value} »"))
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -183,6 +337,124 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )
                 .await?;
                 Ok(print_report("annuaire", &report))
+            }
+        },
+        Command::User { what } => match what {
+            UserCommand::Create {
+                email,
+                name,
+                password_stdin,
+                db,
+            } => {
+                let password = if password_stdin {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("lecture du mot de passe")?;
+                    Some(line.trim_end_matches(['\r', '\n']).to_owned())
+                } else {
+                    None
+                };
+                let db = connect(&db).await?;
+                let user =
+                    identity::create_user(&db, &Actor::cli(), &email, &name, password.as_deref())
+                        .await?;
+                println!("{}", user.id);
+                Ok(ExitCode::SUCCESS)
+            }
+            UserCommand::List { db } => {
+                let db = connect(&db).await?;
+                for u in identity::list_users_cli(&db).await? {
+                    let roles = identity::assignments_of(&db, &u.id)
+                        .await?
+                        .into_iter()
+                        .filter(|a| a.in_force(today()))
+                        .map(|a| format!("{}@{}", a.role, a.perimeter()))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    println!("{}\t{}\t{}\t{}", u.email, u.status, u.display_name, roles);
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            UserCommand::Disable { email, db } => {
+                let db = connect(&db).await?;
+                let user = identity::disable_by_email(&db, &email).await?;
+                println!("{} désactivé", user.email);
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::Role { what } => match what {
+            RoleCommand::Grant {
+                email,
+                role,
+                perimeter,
+                from,
+                until,
+                db,
+            } => {
+                let role = Role::parse(&role)?;
+                let perimeter = Perimeter::parse(&perimeter)?;
+                let from = from
+                    .map(|f| parse_date("from", &f))
+                    .transpose()?
+                    .unwrap_or_else(today);
+                let until = until.map(|u| parse_date("until", &u)).transpose()?;
+                let db = connect(&db).await?;
+                let user = identity::user_by_email(&db, &email).await?;
+                let a = identity::grant_role(
+                    &db,
+                    None,
+                    &identity::NewAssignment {
+                        user_id: user.id,
+                        role,
+                        perimeter,
+                        from,
+                        until,
+                    },
+                )
+                .await?;
+                println!("{}", a.id);
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::Token { what } => match what {
+            TokenCommand::Create {
+                email,
+                read_only,
+                expires,
+                name,
+                db,
+            } => {
+                let expires = expires
+                    .map(|e| parse_date("expires", &e))
+                    .transpose()?
+                    .unwrap_or_else(|| today() + time::Duration::days(90));
+                let db = connect(&db).await?;
+                let user = identity::user_by_email(&db, &email).await?;
+                let (_, secret) =
+                    identity::create_token(&db, &Actor::cli(), &user.id, &name, read_only, expires)
+                        .await?;
+                println!("{secret}");
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::Audit { what } => match what {
+            AuditCommand::Verify { db } => {
+                let db = connect(&db).await?;
+                let report = gouvernail_core::audit::verify(&db).await?;
+                for problem in &report.problems {
+                    eprintln!("altération : {problem}");
+                }
+                println!(
+                    "journal : {} entrées vérifiées, {} problème(s)",
+                    report.checked,
+                    report.problems.len()
+                );
+                Ok(if report.problems.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(2)
+                })
             }
         },
         Command::Demo { database, serve } => {

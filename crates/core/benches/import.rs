@@ -29,6 +29,7 @@ const TABLES: &[&str] = &[
 ];
 
 struct Round {
+    referential: Duration,
     import: Duration,
     import_rows: u64,
     ceiling: Duration,
@@ -48,6 +49,7 @@ async fn round(schools: usize, csv: &str) -> Result<Round, Error> {
 
     let start = Instant::now();
     let referential = import_referential(&db, &ReferentialSource::Bundled, &NoProgress).await?;
+    let referential_time = start.elapsed();
     let annuaire = import_annuaire(
         &db,
         csv.as_bytes(),
@@ -133,6 +135,7 @@ async fn round(schools: usize, csv: &str) -> Result<Round, Error> {
     db.close().await;
     bare.close().await;
     Ok(Round {
+        referential: referential_time,
         import,
         import_rows,
         ceiling,
@@ -158,14 +161,18 @@ fn main() -> Result<(), Error> {
         let communes = seed_communes(&seed).await?;
         let csv = fictitious_annuaire(&communes, schools);
         println!("synthetic annuaire: {schools} schools, {} bytes", csv.len());
+        let start = Instant::now();
+        let parsed = gouvernail_core::territory::sources::parse_annuaire(csv.as_bytes())?;
+        println!("parsing alone: {:.3} s ({} records)", start.elapsed().as_secs_f64(), parsed.records.len());
 
         let mut results = Vec::new();
         for i in 0..rounds {
             let r = round(schools, &csv).await?;
             println!(
-                "round {}: import {:.3} s ({} rows), ceiling {:.3} s ({} rows)",
+                "round {}: import {:.3} s (referential {:.3} s) ({} rows), ceiling {:.3} s ({} rows)",
                 i + 1,
                 r.import.as_secs_f64(),
+                r.referential.as_secs_f64(),
                 r.import_rows,
                 r.ceiling.as_secs_f64(),
                 r.ceiling_rows

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::db::{Db, Sql};
 use crate::error::CoreResult;
+
 use crate::territory::ids::Uai;
 use crate::territory::import::{self, AnnuaireOptions, ImportReport, Progress, ReferentialSource};
 
@@ -212,4 +213,132 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
         referential,
         schools,
     })
+}
+
+/// The password of every demo account (shown on the demo's sign-in page only).
+pub const DEMO_PASSWORD: &str = "gouvernail-demo-2026";
+
+/// A demo account: e-mail, name, role, perimeter.
+pub const DEMO_ACCOUNTS: &[(&str, &str, &str, &str)] = &[
+    (
+        "admin@demo.gouvernail.fr",
+        "Alice Administratrice",
+        "administrateur-national",
+        "national",
+    ),
+    (
+        "pilote@demo.gouvernail.fr",
+        "Paul Pilote (DNE)",
+        "pilote-national",
+        "national",
+    ),
+    (
+        "recteur.rennes@demo.gouvernail.fr",
+        "Rose Rectrice",
+        "recteur",
+        "academie:14",
+    ),
+    (
+        "dan.rennes@demo.gouvernail.fr",
+        "Damien Dan",
+        "dan",
+        "academie:14",
+    ),
+    (
+        "dane.rennes@demo.gouvernail.fr",
+        "Chloé Chargée-de-mission",
+        "membre-dane",
+        "academie:14",
+    ),
+    (
+        "dan.aix@demo.gouvernail.fr",
+        "Anaïs Dan-Aix",
+        "dan",
+        "academie:02",
+    ),
+    (
+        "cd35@demo.gouvernail.fr",
+        "Claire Collectivité (Ille-et-Vilaine)",
+        "representant-collectivite",
+        "collectivite:223500018",
+    ),
+    (
+        "region.bretagne@demo.gouvernail.fr",
+        "Ronan Région",
+        "representant-collectivite",
+        "collectivite:233500016",
+    ),
+    (
+        "canope@demo.gouvernail.fr",
+        "Paula Partenaire (Canopé)",
+        "partenaire",
+        "organisation:canope",
+    ),
+    (
+        "expert@demo.gouvernail.fr",
+        "Émile Expert",
+        "expert",
+        "national",
+    ),
+    (
+        "observateur@demo.gouvernail.fr",
+        "Odile Observatrice",
+        "observateur",
+        "academie:14",
+    ),
+];
+
+/// The demo's organisations (perimeters of partners).
+pub const DEMO_ORGANISATIONS: &[(&str, &str, &str)] = &[
+    ("canope", "Réseau Canopé", "operateur"),
+    ("cned", "CNED", "operateur"),
+    ("inspe-bretagne", "INSPE de Bretagne", "inspe"),
+];
+
+/// Creates the demo's organisations and accounts (idempotent).
+pub async fn load_demo_accounts(db: &Db) -> CoreResult<()> {
+    use crate::identity::model::{Organisation, Perimeter, Role};
+    use crate::identity::service::{self, NewAssignment};
+    let stamp = time::OffsetDateTime::now_utc();
+    let mut tx = db.begin().await?;
+    for (id, nom, kind) in DEMO_ORGANISATIONS {
+        let org = Organisation {
+            id: (*id).to_owned(),
+            nom: (*nom).to_owned(),
+            kind: (*kind).to_owned(),
+            siren: None,
+        };
+        crate::identity::repo::upsert_organisation(&mut tx, &org, stamp).await?;
+    }
+    tx.commit().await?;
+    let from = time::macros::date!(2025 - 09 - 01);
+    for (email, name, role, perimeter) in DEMO_ACCOUNTS {
+        if crate::identity::repo::find_user_by_email(db, email)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let user = service::create_user(
+            db,
+            &crate::audit::Actor::system(),
+            email,
+            name,
+            Some(DEMO_PASSWORD),
+        )
+        .await?;
+        service::grant_role(
+            db,
+            None,
+            &NewAssignment {
+                user_id: user.id,
+                role: Role::parse(role)?,
+                perimeter: Perimeter::parse(perimeter)?,
+                from,
+                until: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -37,6 +37,12 @@ pub enum CoreError {
     /// The input is well formed but breaks a rule of the domain.
     #[error("données invalides : {}", fmt_fields(.0))]
     Validation(Vec<FieldError>),
+    /// No valid session or token.
+    #[error("authentification requise")]
+    Unauthenticated,
+    /// Signed in, allowed to see the object, not allowed to do this.
+    #[error("action non autorisée")]
+    Forbidden,
     /// A concurrent change or a uniqueness rule prevents the operation.
     #[error("conflit : {0}")]
     Conflict(String),
@@ -70,6 +76,8 @@ impl CoreError {
             CoreError::BadRequest(_) => "bad_request",
             CoreError::Validation(_) => "validation_failed",
             CoreError::Conflict(_) => "conflict",
+            CoreError::Unauthenticated => "unauthenticated",
+            CoreError::Forbidden => "forbidden",
             CoreError::Config(_) => "configuration",
             CoreError::Db(_) | CoreError::Migrate(_) | CoreError::Internal(_) => "internal",
         }

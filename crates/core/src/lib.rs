@@ -4,9 +4,11 @@
 //! `repo` for its SQL, `service` for its use-cases); the web and CLI crates call the
 //! services, never the repos. See ARCHITECTURE.md at the repository root.
 
+pub mod audit;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod identity;
 pub mod territory;
 pub mod text;
 

@@ -33,6 +33,33 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     }
 }
 
+/// A JSON body, answered with the error envelope (naming the field when serde can) when
+/// it does not parse or carries a field that is not accepted.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) => {
+                let text = e.body_text();
+                // serde names unknown or missing fields between backquotes.
+                let field = text
+                    .split('`')
+                    .nth(1)
+                    .filter(|f| !f.is_empty() && f.len() < 64)
+                    .unwrap_or("corps")
+                    .to_owned();
+                Err(ApiError(gouvernail_core::CoreError::Validation(vec![
+                    gouvernail_core::FieldError::new(field, text),
+                ])))
+            }
+        }
+    }
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -129,6 +156,7 @@ pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
     ),
     tags(
         (name = "territoire", description = "Le référentiel : régions, académies, départements, communes, collectivités, établissements."),
+        (name = "identite", description = "Comptes, rôles sur un périmètre, jetons d'API et journal d'audit."),
         (name = "exploitation", description = "Santé du service.")
     ),
     components(schemas(ErrorBody))
@@ -201,5 +229,28 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(territory::api::get_collectivite))
         .routes(routes!(territory::api::list_etablissements))
         .routes(routes!(territory::api::get_etablissement))
+        .routes(routes!(crate::auth::api::me))
+        .routes(routes!(
+            crate::auth::api::list_users,
+            crate::auth::api::create_user
+        ))
+        .routes(routes!(
+            crate::auth::api::get_user,
+            crate::auth::api::update_user
+        ))
+        .routes(routes!(crate::auth::api::erase_user))
+        .routes(routes!(
+            crate::auth::api::list_nominations,
+            crate::auth::api::create_nomination
+        ))
+        .routes(routes!(crate::auth::api::end_nomination))
+        .routes(routes!(
+            crate::auth::api::list_tokens,
+            crate::auth::api::create_token
+        ))
+        .routes(routes!(crate::auth::api::revoke_token))
+        .routes(routes!(crate::auth::api::list_journal))
+        .routes(routes!(crate::auth::api::object_history))
+        .routes(routes!(crate::auth::api::verify_journal))
         .split_for_parts()
 }

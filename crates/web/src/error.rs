@@ -50,6 +50,8 @@ pub fn status_of(error: &CoreError) -> StatusCode {
         CoreError::BadRequest(_) => StatusCode::BAD_REQUEST,
         CoreError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
         CoreError::Conflict(_) => StatusCode::CONFLICT,
+        CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        CoreError::Forbidden => StatusCode::FORBIDDEN,
         CoreError::Config(_)
         | CoreError::Db(_)
         | CoreError::Migrate(_)

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod error;
 pub mod export;
 pub mod i18n;
@@ -14,14 +15,17 @@ pub mod state;
 pub mod territory;
 
 pub use router::router;
-pub use state::{AppState, Theme, WebConfig};
+pub use state::{AppState, OidcSettings, Theme, WebConfig};
 
 /// Serves the application on `listener` until Ctrl-C or SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

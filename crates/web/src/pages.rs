@@ -21,6 +21,8 @@ use crate::state::{AppState, Theme};
 /// The request's context, handed to every page template (and to its base layout).
 #[derive(Debug, Clone)]
 pub struct PageCtx {
+    /// The signed-in person, if any.
+    pub user: Option<gouvernail_core::identity::Principal>,
     pub lang: Lang,
     pub theme: Theme,
     pub demo: bool,
@@ -50,7 +52,15 @@ impl FromRequestParts<AppState> for PageCtx {
         } else {
             format!("{path}?{}", query.join("&"))
         };
+        let user = match crate::auth::resolve(parts, state).await {
+            Ok(user) => user,
+            Err(e) => {
+                tracing::error!("cannot resolve the session: {e}");
+                None
+            }
+        };
         Ok(PageCtx {
+            user,
             lang: lang_of(parts),
             theme: state.config.theme,
             demo: state.config.demo,
@@ -85,6 +95,17 @@ impl PageCtx {
     /// A date written in the language.
     pub fn date(&self, d: impl DateValue) -> String {
         self.lang.date(d.value())
+    }
+
+    /// A moment, in UTC, to the minute.
+    pub fn datetime(&self, at: &time::OffsetDateTime) -> String {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        format!(
+            "{} {:02}:{:02} UTC",
+            self.lang.date(at.date()),
+            at.hour(),
+            at.minute()
+        )
     }
 
     /// True when the DSFR look is on.
@@ -125,12 +146,29 @@ impl PageCtx {
         if here { "page" } else { "false" }
     }
 
+    /// The signed-in person's name, for the header.
+    pub fn user_name(&self) -> Option<&str> {
+        self.user.as_ref().map(|p| p.user.display_name.as_str())
+    }
+
+    /// True for a national administrator (to show the administration menu).
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|p| p.is_admin())
+    }
+
+    /// The signed-in person, or the error that sends to the sign-in page.
+    pub fn require_user(&self) -> Result<&gouvernail_core::identity::Principal, PageError> {
+        self.user
+            .as_ref()
+            .ok_or_else(|| self.error(CoreError::Unauthenticated))
+    }
+
     /// Turns a core error into the error page, in the request's language.
     pub fn error(&self, error: CoreError) -> PageError {
-        PageError {
+        PageError(Box::new(PageErrorInner {
             ctx: self.clone(),
             error,
-        }
+        }))
     }
 
     /// Renders a page template.
@@ -232,7 +270,9 @@ pub fn url_encode(value: &str) -> String {
 }
 
 /// A failed page, shown as the error page with the right status.
-pub struct PageError {
+pub struct PageError(Box<PageErrorInner>);
+
+struct PageErrorInner {
     ctx: PageCtx,
     error: CoreError,
 }
@@ -248,19 +288,26 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let status = status_of(&self.error);
+        let this = *self.0;
+        if matches!(this.error, CoreError::Unauthenticated) {
+            return Redirect::to(&format!("/connexion?retour={}", url_encode(&this.ctx.here)))
+                .into_response();
+        }
+        let status = status_of(&this.error);
         let title = match status {
-            StatusCode::NOT_FOUND => self.ctx.t("error-not-found"),
+            StatusCode::NOT_FOUND => this.ctx.t("error-not-found"),
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
-                self.ctx.t("error-bad-request")
+                this.ctx.t("error-bad-request")
             }
-            _ => self.ctx.t("error-internal"),
+            StatusCode::FORBIDDEN => this.ctx.t("error-forbidden"),
+            StatusCode::CONFLICT => this.ctx.t("error-conflict"),
+            _ => this.ctx.t("error-internal"),
         };
         let page = ErrorPage {
-            ctx: &self.ctx,
+            ctx: &this.ctx,
             status: status.as_u16(),
             title,
-            message: public_message(&self.error),
+            message: public_message(&this.error),
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),

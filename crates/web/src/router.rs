@@ -60,9 +60,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/static/{*path}", get(crate::assets::serve_asset))
         .merge(territory::pages::routes())
+        .merge(crate::auth::pages::routes())
         .merge(api)
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(tower_http::csrf::CsrfLayer::new())
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

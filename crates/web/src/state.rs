@@ -24,12 +24,37 @@ impl Theme {
     }
 }
 
+/// How to reach the OpenID Connect provider (ProConnect or compatible).
+#[derive(Clone)]
+pub struct OidcSettings {
+    /// The issuer URL (discovery at `/.well-known/openid-configuration`).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .finish()
+    }
+}
+
 /// Settings of the web edge.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub theme: Theme,
-    /// True when the instance runs the demo (a banner says so).
+    /// True when the instance runs the demo (a banner says so, the sign-in page lists
+    /// the demo accounts).
     pub demo: bool,
+    /// The address people reach the platform at (for OpenID Connect redirections), e.g.
+    /// `https://gouvernail.education.gouv.fr`.
+    pub public_url: String,
+    /// Single sign-on, when configured.
+    pub oidc: Option<OidcSettings>,
 }
 
 impl Default for WebConfig {
@@ -37,6 +62,8 @@ impl Default for WebConfig {
         Self {
             theme: Theme::Dsfr,
             demo: false,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            oidc: None,
         }
     }
 }

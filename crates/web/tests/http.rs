@@ -340,7 +340,10 @@ async fn the_openapi_document_describes_every_operation() -> R {
         }
     }
     // Every documented operation answers (with the example identifiers).
-    for path in paths.keys() {
+    for path in paths
+        .keys()
+        .filter(|p| paths[p.as_str()]["get"].is_object())
+    {
         let uri = path
             .replace(
                 "{code}",
