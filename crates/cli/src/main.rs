@@ -33,11 +33,7 @@ struct DbArgs {
     )]
     url: String,
     /// Largest number of pooled database connections.
-    #[arg(
-        long,
-        env = "GOUVERNAIL_DATABASE_MAX_CONNECTIONS",
-        default_value_t = 10
-    )]
+    #[arg(long, env = "GOUVERNAIL_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
     max_connections: u32,
 }
 
@@ -218,17 +214,13 @@ enum ImportCommand {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=error,tower_http=info")
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error,tower_http=info")),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("erreur : démarrage impossible : {e}");
@@ -289,11 +281,8 @@ fn web_config(serve: &ServeArgs, demo: bool) -> anyhow::Result<WebConfig> {
 }
 
 fn parse_date(field: &str, value: &str) -> anyhow::Result<time::Date> {
-    time::Date::parse(
-        value,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .with_context(|| format!("--{field} : date attendue au format AAAA-MM-JJ, reçu « {value} »"))
+    time::Date::parse(value, time::macros::format_description!("[year]-[month]-[day]"))
+        .with_context(|| format!("--{field} : date attendue au format AAAA-MM-JJ, reçu « {value} »"))
 }
 
 fn today() -> time::Date {
@@ -357,8 +346,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 let db = connect(&db).await?;
                 let user =
-                    identity::create_user(&db, &Actor::cli(), &email, &name, password.as_deref())
-                        .await?;
+                    identity::create_user(&db, &Actor::cli(), &email, &name, password.as_deref()).await?;
                 println!("{}", user.id);
                 Ok(ExitCode::SUCCESS)
             }
@@ -432,8 +420,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let db = connect(&db).await?;
                 let user = identity::user_by_email(&db, &email).await?;
                 let (_, secret) =
-                    identity::create_token(&db, &Actor::cli(), &user.id, &name, read_only, expires)
-                        .await?;
+                    identity::create_token(&db, &Actor::cli(), &user.id, &name, read_only, expires).await?;
                 println!("{secret}");
                 Ok(ExitCode::SUCCESS)
             }
@@ -466,10 +453,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .duration_since(std::time::UNIX_EPOCH)
                         .map(|d| d.as_secs())
                         .unwrap_or(0);
-                    let path = std::env::temp_dir().join(format!(
-                        "gouvernail-demo-{stamp}-{}.sqlite",
-                        std::process::id()
-                    ));
+                    let path = std::env::temp_dir()
+                        .join(format!("gouvernail-demo-{stamp}-{}.sqlite", std::process::id()));
                     format!("sqlite://{}", path.display())
                 }
             };

@@ -28,8 +28,7 @@ impl Progress for Bar {
             return;
         }
         let bar = ProgressBar::new(total);
-        if let Ok(style) = ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} ({eta})")
-        {
+        if let Ok(style) = ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} ({eta})") {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(label.to_owned());

@@ -12,8 +12,7 @@ type R = Result<(), Box<dyn std::error::Error>>;
 
 fn gouvernail() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gouvernail"));
-    cmd.env("RUST_LOG", "warn")
-        .env_remove("GOUVERNAIL_DATABASE_URL");
+    cmd.env("RUST_LOG", "warn").env_remove("GOUVERNAIL_DATABASE_URL");
     cmd
 }
 
@@ -24,10 +23,7 @@ fn an_unknown_database_scheme_is_refused_clearly() -> R {
         .output()?;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("sqlite://") && err.contains("postgres://"),
-        "{err}"
-    );
+    assert!(err.contains("sqlite://") && err.contains("postgres://"), "{err}");
     assert!(!err.contains("secret"), "{err}");
     Ok(())
 }
@@ -90,9 +86,7 @@ async fn a_clean_import_exits_0_and_a_missing_file_exits_1() -> R {
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 fn http_get(port: u16, path: &str) -> std::io::Result<String> {

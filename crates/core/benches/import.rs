@@ -144,15 +144,10 @@ async fn round(schools: usize, csv: &str) -> Result<Round, Error> {
 }
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let schools: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(60_000);
     let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         // The synthetic annuaire is generated once, outside the timings.
         let dir = tempfile::tempdir()?;
@@ -163,7 +158,11 @@ fn main() -> Result<(), Error> {
         println!("synthetic annuaire: {schools} schools, {} bytes", csv.len());
         let start = Instant::now();
         let parsed = gouvernail_core::territory::sources::parse_annuaire(csv.as_bytes())?;
-        println!("parsing alone: {:.3} s ({} records)", start.elapsed().as_secs_f64(), parsed.records.len());
+        println!(
+            "parsing alone: {:.3} s ({} records)",
+            start.elapsed().as_secs_f64(),
+            parsed.records.len()
+        );
 
         let mut results = Vec::new();
         for i in 0..rounds {
@@ -197,10 +196,7 @@ fn main() -> Result<(), Error> {
             "median ceiling: {:.0} rows/s (bare tables, same rows, same driver)",
             ceiling_rate
         );
-        println!(
-            "import / ceiling: {:.1} %",
-            100.0 * import_rate / ceiling_rate
-        );
+        println!("import / ceiling: {:.1} %", 100.0 * import_rate / ceiling_rate);
         Ok(())
     })
 }

@@ -213,23 +213,14 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Edited { seq } => write!(
-                f,
-                "entrée {seq} : modifiée (son empreinte ne correspond plus)"
-            ),
+            Problem::Edited { seq } => {
+                write!(f, "entrée {seq} : modifiée (son empreinte ne correspond plus)")
+            }
             Problem::PayloadEdited { seq } => {
                 write!(f, "entrée {seq} : contenu (avant/après ou auteur) modifié")
             }
-            Problem::Missing {
-                after_seq,
-                next_seq,
-            } => {
-                write!(
-                    f,
-                    "entrées {} à {} : supprimées",
-                    after_seq + 1,
-                    next_seq - 1
-                )
+            Problem::Missing { after_seq, next_seq } => {
+                write!(f, "entrées {} à {} : supprimées", after_seq + 1, next_seq - 1)
             }
             Problem::ChainBroken { seq } => {
                 write!(
@@ -299,11 +290,8 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
                 // After a gap the link cannot hold; the gap is already reported.
             }
             if !e.erased
-                && payload_digest(
-                    &e.actor_label,
-                    e.before_json.as_deref(),
-                    e.after_json.as_deref(),
-                ) != e.payload_digest
+                && payload_digest(&e.actor_label, e.before_json.as_deref(), e.after_json.as_deref())
+                    != e.payload_digest
             {
                 report.problems.push(Problem::PayloadEdited { seq: e.seq });
             }
@@ -424,19 +412,10 @@ mod tests {
     fn the_hash_covers_every_field() {
         let at = time::macros::datetime!(2026-11-30 15:04:05 UTC);
         let base = entry_hash(1, at, Some("u"), "a", "k", "o", "d", GENESIS);
-        assert_ne!(
-            base,
-            entry_hash(2, at, Some("u"), "a", "k", "o", "d", GENESIS)
-        );
+        assert_ne!(base, entry_hash(2, at, Some("u"), "a", "k", "o", "d", GENESIS));
         assert_ne!(base, entry_hash(1, at, None, "a", "k", "o", "d", GENESIS));
-        assert_ne!(
-            base,
-            entry_hash(1, at, Some("u"), "b", "k", "o", "d", GENESIS)
-        );
-        assert_ne!(
-            base,
-            entry_hash(1, at, Some("u"), "a", "k", "o", "e", GENESIS)
-        );
+        assert_ne!(base, entry_hash(1, at, Some("u"), "b", "k", "o", "d", GENESIS));
+        assert_ne!(base, entry_hash(1, at, Some("u"), "a", "k", "o", "e", GENESIS));
         assert_ne!(base, entry_hash(1, at, Some("u"), "a", "k", "o", "d", "1"));
     }
 }

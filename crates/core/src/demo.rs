@@ -100,12 +100,7 @@ pub fn fictitious_annuaire(communes: &[SeedCommune], count: usize) -> String {
             };
             let (code_nature, libelle_nature, type_etablissement, eleves) = match n % 15 {
                 0 | 8 => ("340", "COLLEGE", "Collège", 450),
-                4 => (
-                    "300",
-                    "LYCEE ENSEIGNT GENERAL ET TECHNOLOGIQUE",
-                    "Lycée",
-                    1100,
-                ),
+                4 => ("300", "LYCEE ENSEIGNT GENERAL ET TECHNOLOGIQUE", "Lycée", 1100),
                 11 => ("320", "LYCEE PROFESSIONNEL", "Lycée", 500),
                 1 | 5 | 9 | 13 => ("101", "ECOLE MATERNELLE", "Ecole", 90),
                 _ => ("151", "ECOLE DE NIVEAU ELEMENTAIRE", "Ecole", 180),
@@ -119,17 +114,9 @@ pub fn fictitious_annuaire(communes: &[SeedCommune], count: usize) -> String {
                 "101" => "École maternelle",
                 _ => "École élémentaire",
             };
-            let public = if statut == "Public" {
-                "publique"
-            } else {
-                "privée"
-            };
+            let public = if statut == "Public" { "publique" } else { "privée" };
             let public = if code_nature == "340" || code_nature.starts_with('3') {
-                if statut == "Public" {
-                    "public"
-                } else {
-                    "privé"
-                }
+                if statut == "Public" { "public" } else { "privé" }
             } else {
                 public
             };
@@ -162,8 +149,7 @@ pub fn fictitious_annuaire(communes: &[SeedCommune], count: usize) -> String {
     );
     for s in &schools {
         let c = &communes[s.commune];
-        let dep3 = if c.code_departement.len() == 2
-            && c.code_departement.bytes().all(|b| b.is_ascii_digit())
+        let dep3 = if c.code_departement.len() == 2 && c.code_departement.bytes().all(|b| b.is_ascii_digit())
         {
             format!("0{}", c.code_departement)
         } else {
@@ -202,17 +188,9 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
     let referential = import::import_referential(db, &ReferentialSource::Bundled, progress).await?;
     let communes = seed_communes(db).await?;
     let csv = fictitious_annuaire(&communes, DEMO_SCHOOLS);
-    let schools = import::import_annuaire(
-        db,
-        csv.as_bytes(),
-        AnnuaireOptions { fictitious: true },
-        progress,
-    )
-    .await?;
-    Ok(DemoReport {
-        referential,
-        schools,
-    })
+    let schools =
+        import::import_annuaire(db, csv.as_bytes(), AnnuaireOptions { fictitious: true }, progress).await?;
+    Ok(DemoReport { referential, schools })
 }
 
 /// The password of every demo account (shown on the demo's sign-in page only).
@@ -274,12 +252,7 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, &str, &str)] = &[
         "partenaire",
         "organisation:canope",
     ),
-    (
-        "expert@demo.gouvernail.fr",
-        "Émile Expert",
-        "expert",
-        "national",
-    ),
+    ("expert@demo.gouvernail.fr", "Émile Expert", "expert", "national"),
     (
         "observateur@demo.gouvernail.fr",
         "Odile Observatrice",

@@ -49,9 +49,7 @@ fn template_key(seed: Seed) -> String {
         m.version.hash(&mut h);
         m.checksum.hash(&mut h);
     }
-    crate::territory::import::bundled::COMMUNES
-        .len()
-        .hash(&mut h);
+    crate::territory::import::bundled::COMMUNES.len().hash(&mut h);
     crate::territory::import::bundled::COLLECTIVITES.hash(&mut h);
     crate::territory::import::bundled::ACADEMIES.hash(&mut h);
     format!(
@@ -92,8 +90,7 @@ impl TestDb {
         let template = templates.join(format!("{}.sqlite", template_key(seed)));
         {
             let lock =
-                std::fs::File::create(templates.join(format!("{}.lock", template_key(seed))))
-                    .map_err(io)?;
+                std::fs::File::create(templates.join(format!("{}.lock", template_key(seed)))).map_err(io)?;
             lock.lock().map_err(io)?;
             if !template.exists() {
                 let building = templates.join(format!("{}.building.sqlite", template_key(seed)));
@@ -101,8 +98,7 @@ impl TestDb {
                 let url = DatabaseUrl::sqlite_file(&building);
                 let db = Db::connect(&url, &DbOptions::default()).await?;
                 fill(&db, seed).await?;
-                db.execute(Sql::new("PRAGMA wal_checkpoint(TRUNCATE)"))
-                    .await?;
+                db.execute(Sql::new("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
                 db.close().await;
                 std::fs::rename(&building, &template).map_err(io)?;
             }
@@ -121,9 +117,7 @@ impl TestDb {
 
     async fn postgres(seed: Seed) -> CoreResult<Self> {
         let admin_url = std::env::var("GOUVERNAIL_TEST_POSTGRES_URL").map_err(|_| {
-            CoreError::Config(
-                "GOUVERNAIL_TEST_DATABASE=postgres demande GOUVERNAIL_TEST_POSTGRES_URL".into(),
-            )
+            CoreError::Config("GOUVERNAIL_TEST_DATABASE=postgres demande GOUVERNAIL_TEST_POSTGRES_URL".into())
         })?;
         let admin_url = DatabaseUrl::parse(&admin_url)?;
         let admin = Db::connect(&admin_url, &DbOptions { max_connections: 1 }).await?;
@@ -131,13 +125,11 @@ impl TestDb {
         let templates = lock_dir();
         std::fs::create_dir_all(&templates).map_err(io)?;
         {
-            let lock =
-                std::fs::File::create(templates.join(format!("pg_{template}.lock"))).map_err(io)?;
+            let lock = std::fs::File::create(templates.join(format!("pg_{template}.lock"))).map_err(io)?;
             lock.lock().map_err(io)?;
             let exists = admin
                 .fetch_scalar_i64(
-                    Sql::new("SELECT COUNT(*) FROM pg_database WHERE datname = ")
-                        .bind(template.as_str()),
+                    Sql::new("SELECT COUNT(*) FROM pg_database WHERE datname = ").bind(template.as_str()),
                 )
                 .await?;
             if exists == 0 {
@@ -163,18 +155,12 @@ impl TestDb {
             }
             let name = format!("test_{}", unique_suffix());
             admin
-                .execute(Sql::new(&format!(
-                    "CREATE DATABASE {name} TEMPLATE {template}"
-                )))
+                .execute(Sql::new(&format!("CREATE DATABASE {name} TEMPLATE {template}")))
                 .await?;
             admin.close().await;
             let url = with_database(&admin_url, &name)?;
             let db = Db::connect(&url, &DbOptions { max_connections: 4 }).await?;
-            Ok(Self {
-                db,
-                url,
-                _dir: None,
-            })
+            Ok(Self { db, url, _dir: None })
         }
     }
 }
@@ -187,9 +173,7 @@ fn with_database(url: &DatabaseUrl, name: &str) -> CoreResult<DatabaseUrl> {
         None => (raw, None),
     };
     let Some((head, _)) = base.rsplit_once('/') else {
-        return Err(CoreError::Config(format!(
-            "adresse PostgreSQL sans base : {url}"
-        )));
+        return Err(CoreError::Config(format!("adresse PostgreSQL sans base : {url}")));
     };
     let new = match query {
         Some(q) => format!("{head}/{name}?{q}"),

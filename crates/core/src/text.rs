@@ -9,9 +9,7 @@ pub fn search_key(input: &str) -> String {
     let mut last_space = true;
     for c in input.chars() {
         let folded: &str = match c {
-            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' | 'À' | 'Â' | 'Ä' | 'Á' | 'Ã' | 'Å' => {
-                "a"
-            }
+            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' | 'À' | 'Â' | 'Ä' | 'Á' | 'Ã' | 'Å' => "a",
             'ç' | 'Ç' => "c",
             'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => "e",
             'î' | 'ï' | 'í' | 'ì' | 'Î' | 'Ï' | 'Í' | 'Ì' => "i",
@@ -63,10 +61,7 @@ mod tests {
             search_key("  École élémentaire  L'Œillet "),
             "ecole elementaire l oeillet"
         );
-        assert_eq!(
-            search_key("Collège Anne-de-Bretagne"),
-            "college anne de bretagne"
-        );
+        assert_eq!(search_key("Collège Anne-de-Bretagne"), "college anne de bretagne");
         assert_eq!(search_key("0350122T"), "0350122t");
     }
 

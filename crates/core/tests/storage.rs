@@ -15,8 +15,7 @@ type R = Result<(), CoreError>;
 const ANNUAIRE_35: &str = "annuaire_education_35_extrait_2023-06.csv";
 
 fn annuaire_35() -> Result<Vec<u8>, CoreError> {
-    let dir =
-        shared_data_dir().ok_or_else(|| CoreError::Internal("../shared/data is missing".into()))?;
+    let dir = shared_data_dir().ok_or_else(|| CoreError::Internal("../shared/data is missing".into()))?;
     std::fs::read(dir.join(ANNUAIRE_35)).map_err(|e| CoreError::Internal(e.to_string()))
 }
 
@@ -61,14 +60,8 @@ async fn unknown_url_schemes_are_refused_with_a_clear_message() {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert!(
-        err.contains("sqlite://") && err.contains("postgres://"),
-        "{err}"
-    );
-    assert!(
-        !err.contains("pw"),
-        "the password must not be echoed: {err}"
-    );
+    assert!(err.contains("sqlite://") && err.contains("postgres://"), "{err}");
+    assert!(!err.contains("pw"), "the password must not be echoed: {err}");
 }
 
 #[tokio::test]
@@ -88,9 +81,7 @@ async fn the_referential_has_the_official_counts() -> R {
     );
     let deps = service::list_departements(&t.db, None).await?;
     assert_eq!(
-        deps.iter()
-            .filter(|d| d.zone.as_deref() != Some("com"))
-            .count(),
+        deps.iter().filter(|d| d.zone.as_deref() != Some("com")).count(),
         101
     );
     Ok(())
@@ -101,11 +92,7 @@ async fn normandie_covers_its_five_departements_and_keeps_caen_and_rouen_in_hist
     let t = TestDb::new(Seed::Referential).await?;
     let normandie = service::get_academie(&t.db, "70").await?;
     assert_eq!(normandie.academie.nom, "Normandie");
-    let codes: Vec<_> = normandie
-        .departements
-        .iter()
-        .map(|d| d.code.as_str())
-        .collect();
+    let codes: Vec<_> = normandie.departements.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["14", "27", "50", "61", "76"]);
     assert_eq!(
         normandie.academie.valid_from,
@@ -175,12 +162,9 @@ async fn special_collectivites_keep_their_kind() -> R {
 async fn importing_the_referential_again_updates_in_place() -> R {
     let t = TestDb::new(Seed::Referential).await?;
     let before = service::counts(&t.db).await?;
-    t.db.execute(Sql::new(
-        "UPDATE commune SET nom = 'Renne' WHERE code = '35238'",
-    ))
-    .await?;
-    let report =
-        import::import_referential(&t.db, &ReferentialSource::Bundled, &NoProgress).await?;
+    t.db.execute(Sql::new("UPDATE commune SET nom = 'Renne' WHERE code = '35238'"))
+        .await?;
+    let report = import::import_referential(&t.db, &ReferentialSource::Bundled, &NoProgress).await?;
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     assert_eq!(report.created, 0);
     assert_eq!(service::counts(&t.db).await?, before);
@@ -211,12 +195,9 @@ async fn a_referential_folder_in_the_etalab_format_is_read() -> R {
             {"code":"35001","nom":"Ancienne","type":"commune-deleguee","departement":"35","region":"53"}]"#,
     )
     .map_err(io)?;
-    let report = import::import_referential(
-        &t.db,
-        &ReferentialSource::Dir(dir.path().to_owned()),
-        &NoProgress,
-    )
-    .await?;
+    let report =
+        import::import_referential(&t.db, &ReferentialSource::Dir(dir.path().to_owned()), &NoProgress)
+            .await?;
     // The commune with a SIREN failing the Luhn check and the delegated commune without its
     // current commune are rejected and named; the rest is kept.
     let communes: Vec<_> = report
@@ -251,10 +232,7 @@ async fn the_ille_et_vilaine_annuaire_links_every_open_public_ecole_to_its_commu
         .filter(|r| r.b.is_some())
         .map(|r| r.a.as_str())
         .collect();
-    assert!(
-        wrong.is_empty(),
-        "écoles not linked to their commune: {wrong:?}"
-    );
+    assert!(wrong.is_empty(), "écoles not linked to their commune: {wrong:?}");
 
     // Collèges belong to the Département, lycées to the Région, private schools to nobody.
     let by_family: Vec<Pair> =
@@ -264,10 +242,7 @@ async fn the_ille_et_vilaine_annuaire_links_every_open_public_ecole_to_its_commu
         ))
         .await?;
     let map: HashMap<String, Option<String>> = by_family.into_iter().map(|p| (p.a, p.b)).collect();
-    assert_eq!(
-        map.get("college:public"),
-        Some(&Some("223500018".to_owned()))
-    );
+    assert_eq!(map.get("college:public"), Some(&Some("223500018".to_owned())));
     assert_eq!(map.get("lycee:public"), Some(&Some("233500016".to_owned())));
     assert_eq!(map.get("college:prive"), Some(&None));
     assert_eq!(map.len(), 4, "{map:?}");
@@ -282,11 +257,7 @@ async fn the_ille_et_vilaine_annuaire_links_every_open_public_ecole_to_its_commu
         PageRequest::default(),
     )
     .await?;
-    assert!(
-        ecoles.total > 50,
-        "Rennes has many écoles: {}",
-        ecoles.total
-    );
+    assert!(ecoles.total > 50, "Rennes has many écoles: {}", ecoles.total);
     assert!(
         ecoles
             .items
@@ -299,8 +270,7 @@ async fn the_ille_et_vilaine_annuaire_links_every_open_public_ecole_to_its_commu
 #[tokio::test]
 async fn a_damaged_annuaire_reports_each_bad_line_and_keeps_the_rest() -> R {
     let t = TestDb::new(Seed::Referential).await?;
-    let original =
-        String::from_utf8(annuaire_35()?).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let original = String::from_utf8(annuaire_35()?).map_err(|e| CoreError::Internal(e.to_string()))?;
     let mut lines: Vec<String> = original.lines().map(str::to_owned).collect();
     let total = lines.len() - 1;
     // Line 3: a UAI whose check letter is wrong.
@@ -318,13 +288,8 @@ async fn a_damaged_annuaire_reports_each_bad_line_and_keeps_the_rest() -> R {
     lines[19].truncate(cut);
     let damaged = lines.join("\r\n");
 
-    let report = import::import_annuaire(
-        &t.db,
-        damaged.as_bytes(),
-        AnnuaireOptions::default(),
-        &NoProgress,
-    )
-    .await?;
+    let report =
+        import::import_annuaire(&t.db, damaged.as_bytes(), AnnuaireOptions::default(), &NoProgress).await?;
     let got: Vec<(u64, &str)> = report
         .rejected
         .iter()
@@ -528,13 +493,8 @@ async fn a_second_process_on_the_same_database_sees_the_same_data() -> R {
     let t = TestDb::new(Seed::Referential).await?;
     let other = Db::connect(&t.url, &DbOptions { max_connections: 2 }).await?;
     other.migrate().await?;
-    t.db.execute(Sql::new(
-        "UPDATE commune SET population = 1 WHERE code = '35238'",
-    ))
-    .await?;
-    assert_eq!(
-        service::get_commune(&other, "35238").await?.population,
-        Some(1)
-    );
+    t.db.execute(Sql::new("UPDATE commune SET population = 1 WHERE code = '35238'"))
+        .await?;
+    assert_eq!(service::get_commune(&other, "35238").await?.population, Some(1));
     Ok(())
 }

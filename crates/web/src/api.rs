@@ -75,11 +75,7 @@ pub struct ListDto<T: ToSchema> {
 
 /// The page to read for a list request: the asked page for JSON, everything (up to the
 /// export limit) for a file.
-pub fn page_for(
-    format: ExportFormat,
-    page: Option<u32>,
-    per_page: Option<u32>,
-) -> ApiResult<PageRequest> {
+pub fn page_for(format: ExportFormat, page: Option<u32>, per_page: Option<u32>) -> ApiResult<PageRequest> {
     match format {
         ExportFormat::Json => Ok(check_page(page, per_page)?),
         ExportFormat::Csv | ExportFormat::Xlsx => Ok(PageRequest::export()),
@@ -234,10 +230,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             crate::auth::api::list_users,
             crate::auth::api::create_user
         ))
-        .routes(routes!(
-            crate::auth::api::get_user,
-            crate::auth::api::update_user
-        ))
+        .routes(routes!(crate::auth::api::get_user, crate::auth::api::update_user))
         .routes(routes!(crate::auth::api::erase_user))
         .routes(routes!(
             crate::auth::api::list_nominations,

@@ -52,10 +52,9 @@ pub fn status_of(error: &CoreError) -> StatusCode {
         CoreError::Conflict(_) => StatusCode::CONFLICT,
         CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
         CoreError::Forbidden => StatusCode::FORBIDDEN,
-        CoreError::Config(_)
-        | CoreError::Db(_)
-        | CoreError::Migrate(_)
-        | CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        CoreError::Config(_) | CoreError::Db(_) | CoreError::Migrate(_) | CoreError::Internal(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 

@@ -106,8 +106,7 @@ pub fn to_csv<T: Tabular>(rows: &[T]) -> Result<Vec<u8>, CoreError> {
 /// Writes rows as an XLSX workbook of one sheet, header in bold, filters on, first row
 /// frozen, numbers and dates as typed cells.
 pub fn to_xlsx<T: Tabular>(sheet_name: &str, rows: &[T]) -> Result<Vec<u8>, CoreError> {
-    let internal =
-        |e: rust_xlsxwriter::XlsxError| CoreError::Internal(format!("écriture XLSX : {e}"));
+    let internal = |e: rust_xlsxwriter::XlsxError| CoreError::Internal(format!("écriture XLSX : {e}"));
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let date_format = Format::new().set_num_format("dd/mm/yyyy");
@@ -123,8 +122,7 @@ pub fn to_xlsx<T: Tabular>(sheet_name: &str, rows: &[T]) -> Result<Vec<u8>, Core
     for (i, row) in rows.iter().enumerate() {
         let r = u32::try_from(i + 1).map_err(|_| CoreError::Internal("trop de lignes".into()))?;
         for (col, cell) in row.cells().into_iter().enumerate() {
-            let col =
-                u16::try_from(col).map_err(|_| CoreError::Internal("trop de colonnes".into()))?;
+            let col = u16::try_from(col).map_err(|_| CoreError::Internal("trop de colonnes".into()))?;
             match cell {
                 Cell::Text(s) => {
                     sheet.write_string(r, col, s).map_err(internal)?;
@@ -156,9 +154,7 @@ pub fn to_xlsx<T: Tabular>(sheet_name: &str, rows: &[T]) -> Result<Vec<u8>, Core
     }
     let last_col = u16::try_from(headers.len().saturating_sub(1)).unwrap_or(0);
     let last_row = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-    sheet
-        .autofilter(0, 0, last_row, last_col)
-        .map_err(internal)?;
+    sheet.autofilter(0, 0, last_row, last_col).map_err(internal)?;
     sheet.set_freeze_panes(1, 0).map_err(internal)?;
     sheet.autofit();
     workbook.save_to_buffer().map_err(internal)

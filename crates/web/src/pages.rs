@@ -35,10 +35,7 @@ pub struct PageCtx {
 impl FromRequestParts<AppState> for PageCtx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let path = parts.uri.path().to_owned();
         let query: Vec<&str> = parts
             .uri
@@ -88,8 +85,7 @@ impl PageCtx {
 
     /// An optional integer, or a dash.
     pub fn opt_int(&self, n: impl OptNum) -> String {
-        n.value()
-            .map_or_else(|| "—".to_owned(), |n| self.lang.int(n))
+        n.value().map_or_else(|| "—".to_owned(), |n| self.lang.int(n))
     }
 
     /// A date written in the language.
@@ -296,9 +292,7 @@ impl IntoResponse for PageError {
         let status = status_of(&this.error);
         let title = match status {
             StatusCode::NOT_FOUND => this.ctx.t("error-not-found"),
-            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
-                this.ctx.t("error-bad-request")
-            }
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => this.ctx.t("error-bad-request"),
             StatusCode::FORBIDDEN => this.ctx.t("error-forbidden"),
             StatusCode::CONFLICT => this.ctx.t("error-conflict"),
             _ => this.ctx.t("error-internal"),
@@ -334,13 +328,7 @@ pub struct Pager {
 
 impl Pager {
     /// Builds the links from the list's base path and its other query parameters.
-    pub fn new(
-        base: &str,
-        params: &[(&str, Option<&str>)],
-        page: u32,
-        page_count: u32,
-        total: i64,
-    ) -> Self {
+    pub fn new(base: &str, params: &[(&str, Option<&str>)], page: u32, page_count: u32, total: i64) -> Self {
         let href = |p: u32| {
             let mut query: Vec<String> = params
                 .iter()
@@ -550,11 +538,7 @@ pub fn operations_of(doc: &utoipa::openapi::OpenApi) -> Vec<OperationDoc> {
                     (code.clone(), text)
                 })
                 .collect();
-            let anchor = format!(
-                "{}{}",
-                method.to_lowercase(),
-                path.replace(['/', '{', '}'], "-")
-            );
+            let anchor = format!("{}{}", method.to_lowercase(), path.replace(['/', '{', '}'], "-"));
             out.push(OperationDoc {
                 method: method.to_owned(),
                 path: path.clone(),

@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
 use time::{Date, OffsetDateTime};
@@ -122,9 +121,7 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 10,
-        }
+        Self { max_connections: 10 }
     }
 }
 
@@ -275,8 +272,7 @@ fn sqlite_text(text: String, args: usize) -> String {
 
 /// A row type that both engines can decode (derive `sqlx::FromRow`).
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
 macro_rules! bind_values {
     ($query:expr, $args:expr) => {{
@@ -419,18 +415,12 @@ impl Db {
         let lite = |text: String| sqlite_text(text, args.len());
         Ok(on_engine!(
             self.target(),
-            |p| bind_values!(
-                sqlx::query_scalar::<Sqlite, i64>(AssertSqlSafe(lite(text))),
-                args
-            )
-            .fetch_one(p)
-            .await?,
-            |p| bind_values!(
-                sqlx::query_scalar::<Postgres, i64>(AssertSqlSafe(text)),
-                args
-            )
-            .fetch_one(p)
-            .await?
+            |p| bind_values!(sqlx::query_scalar::<Sqlite, i64>(AssertSqlSafe(lite(text))), args)
+                .fetch_one(p)
+                .await?,
+            |p| bind_values!(sqlx::query_scalar::<Postgres, i64>(AssertSqlSafe(text)), args)
+                .fetch_one(p)
+                .await?
         ))
     }
 
@@ -519,18 +509,12 @@ impl Tx {
         let lite = |text: String| sqlite_text(text, args.len());
         Ok(on_engine!(
             self.target(),
-            |c| bind_values!(
-                sqlx::query_scalar::<Sqlite, i64>(AssertSqlSafe(lite(text))),
-                args
-            )
-            .fetch_one(c)
-            .await?,
-            |c| bind_values!(
-                sqlx::query_scalar::<Postgres, i64>(AssertSqlSafe(text)),
-                args
-            )
-            .fetch_one(c)
-            .await?
+            |c| bind_values!(sqlx::query_scalar::<Sqlite, i64>(AssertSqlSafe(lite(text))), args)
+                .fetch_one(c)
+                .await?,
+            |c| bind_values!(sqlx::query_scalar::<Postgres, i64>(AssertSqlSafe(text)), args)
+                .fetch_one(c)
+                .await?
         ))
     }
 
@@ -572,9 +556,7 @@ mod tests {
     #[test]
     fn url_scheme_picks_the_engine_and_refuses_others() {
         assert_eq!(
-            DatabaseUrl::parse("sqlite://x.db")
-                .map(|u| u.backend())
-                .ok(),
+            DatabaseUrl::parse("sqlite://x.db").map(|u| u.backend()).ok(),
             Some(Backend::Sqlite)
         );
         assert_eq!(
@@ -613,10 +595,7 @@ mod tests {
             .bind("x")
             .push(" AND b IN ")
             .bind_tuple([1_i64, 2, 3]);
-        assert_eq!(
-            q.text(),
-            "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3, $4)"
-        );
+        assert_eq!(q.text(), "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3, $4)");
         assert_eq!(q.arg_count(), 4);
     }
 

@@ -52,18 +52,15 @@ impl Role {
     /// Parses the written form.
     pub fn parse(text: &str) -> CoreResult<Self> {
         let text = text.trim();
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == text)
-            .ok_or_else(|| {
-                CoreError::bad_request(
-                    "role",
-                    format!(
-                        "rôle « {text} » inconnu ; rôles possibles : {}",
-                        Role::ALL.map(Role::as_str).join(", ")
-                    ),
-                )
-            })
+        Role::ALL.into_iter().find(|r| r.as_str() == text).ok_or_else(|| {
+            CoreError::bad_request(
+                "role",
+                format!(
+                    "rôle « {text} » inconnu ; rôles possibles : {}",
+                    Role::ALL.map(Role::as_str).join(", ")
+                ),
+            )
+        })
     }
 
     /// How much the role may do, to check that a delegation never gives more.
@@ -126,9 +123,7 @@ impl Perimeter {
                 ),
             )
         };
-        let (kind, code) = text
-            .split_once(':')
-            .ok_or_else(|| bad("type:code attendu"))?;
+        let (kind, code) = text.split_once(':').ok_or_else(|| bad("type:code attendu"))?;
         let code = code.trim();
         use crate::territory::ids::{CodeDepartement, Siren, Uai};
         match kind {
@@ -323,10 +318,7 @@ mod tests {
             "organisation:canope",
         ] {
             assert_eq!(
-                Perimeter::parse(text)
-                    .map(|p| p.to_string())
-                    .ok()
-                    .as_deref(),
+                Perimeter::parse(text).map(|p| p.to_string()).ok().as_deref(),
                 Some(text)
             );
         }
@@ -346,10 +338,7 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()).ok(), Some(role));
             for appointed in role.may_appoint() {
-                assert!(
-                    appointed.rank() <= role.rank(),
-                    "{role} appoints {appointed}"
-                );
+                assert!(appointed.rank() <= role.rank(), "{role} appoints {appointed}");
             }
         }
         assert!(Role::parse("roi").is_err());

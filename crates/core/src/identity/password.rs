@@ -60,8 +60,7 @@ pub fn verify(password: &str, hash: &str) -> bool {
 
 /// A hash checked when the account does not exist, so that the answer takes as long as
 /// for a real account (no enumeration through timing).
-pub static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash("pas un vrai mot de passe, jamais"));
+pub static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash("pas un vrai mot de passe, jamais"));
 
 /// Failed attempts allowed per account in [`WINDOW_MINUTES`].
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
@@ -85,10 +84,7 @@ mod tests {
     fn common_passwords_are_refused_whatever_the_case() {
         assert!(is_common("123456789012"));
         assert!(check_new("123456789012", "a@b.fr").is_err());
-        assert!(
-            check_new("QWERTYUIOPASDFGHJKL", "a@b.fr").is_err()
-                || !is_common("qwertyuiopasdfghjkl")
-        );
+        assert!(check_new("QWERTYUIOPASDFGHJKL", "a@b.fr").is_err() || !is_common("qwertyuiopasdfghjkl"));
     }
 
     #[test]

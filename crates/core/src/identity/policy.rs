@@ -34,12 +34,7 @@ pub struct Principal {
     pub read_only: bool,
 }
 
-fn role_allows(
-    role: Role,
-    capability: Capability,
-    held_on: &Perimeter,
-    target_is_held: bool,
-) -> bool {
+fn role_allows(role: Role, capability: Capability, held_on: &Perimeter, target_is_held: bool) -> bool {
     match capability {
         Capability::Read => true,
         Capability::Write => match role {
@@ -49,10 +44,7 @@ fn role_allows(
             Role::Recteur | Role::Dan | Role::MembreDane | Role::RepresentantCollectivite => true,
             Role::Partenaire | Role::Expert | Role::Observateur => false,
         },
-        Capability::Appoint => matches!(
-            role,
-            Role::AdministrateurNational | Role::Recteur | Role::Dan
-        ),
+        Capability::Appoint => matches!(role, Role::AdministrateurNational | Role::Recteur | Role::Dan),
         Capability::Administer => role == Role::AdministrateurNational,
     }
 }
@@ -68,18 +60,11 @@ impl Principal {
 
     /// True for a national administrator.
     pub fn is_admin(&self) -> bool {
-        self.grants
-            .iter()
-            .any(|g| g.role == Role::AdministrateurNational)
+        self.grants.iter().any(|g| g.role == Role::AdministrateurNational)
     }
 
     /// Whether this person may do `capability` on `target`.
-    pub async fn can(
-        &self,
-        db: &Db,
-        capability: Capability,
-        target: &Perimeter,
-    ) -> CoreResult<bool> {
+    pub async fn can(&self, db: &Db, capability: Capability, target: &Perimeter) -> CoreResult<bool> {
         if self.read_only && capability != Capability::Read {
             return Ok(false);
         }
@@ -143,8 +128,7 @@ async fn departement_chain(db: &Db, departement: &str, out: &mut Vec<Perimeter>)
     out.push(Perimeter::Departement(departement.to_owned()));
     let row: Option<Codes> = db
         .fetch_optional(
-            Sql::new("SELECT code_academie AS a, NULL AS b FROM departement WHERE code = ")
-                .bind(departement),
+            Sql::new("SELECT code_academie AS a, NULL AS b FROM departement WHERE code = ").bind(departement),
         )
         .await?;
     if let Some(academie) = row.and_then(|r| r.a) {

@@ -8,33 +8,25 @@ use crate::error::CoreResult;
 
 use super::model::{ApiToken, Assignment, Organisation, User};
 
-const USER_COLUMNS: &str = "id, email, display_name, status, oidc_subject, siret, erased_at, version, created_at, updated_at";
+const USER_COLUMNS: &str =
+    "id, email, display_name, status, oidc_subject, siret, erased_at, version, created_at, updated_at";
 
 const ASSIGNMENT_COLUMNS: &str = "r.id, r.user_id, u.email AS user_email, u.display_name AS user_name, r.role, \
      r.perimeter_kind, r.perimeter_code, r.valid_from, r.valid_until, r.granted_by, r.ended_by";
 
 pub async fn find_user(db: &Db, id: &str) -> CoreResult<Option<User>> {
-    db.fetch_optional(
-        Sql::new(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = ")).bind(id),
-    )
-    .await
+    db.fetch_optional(Sql::new(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = ")).bind(id))
+        .await
 }
 
 pub async fn find_user_tx(tx: &mut Tx, id: &str) -> CoreResult<Option<User>> {
-    tx.fetch_optional(
-        Sql::new(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = ")).bind(id),
-    )
-    .await
+    tx.fetch_optional(Sql::new(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = ")).bind(id))
+        .await
 }
 
 pub async fn find_user_by_email(db: &Db, email: &str) -> CoreResult<Option<User>> {
-    db.fetch_optional(
-        Sql::new(&format!(
-            "SELECT {USER_COLUMNS} FROM app_user WHERE email = "
-        ))
-        .bind(email),
-    )
-    .await
+    db.fetch_optional(Sql::new(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE email = ")).bind(email))
+        .await
 }
 
 pub async fn find_user_by_subject(db: &Db, subject: &str) -> CoreResult<Option<User>> {
@@ -129,12 +121,7 @@ pub async fn update_user(
     Ok(n == 1)
 }
 
-pub async fn set_password(
-    tx: &mut Tx,
-    id: &str,
-    hash: &str,
-    now: OffsetDateTime,
-) -> CoreResult<()> {
+pub async fn set_password(tx: &mut Tx, id: &str, hash: &str, now: OffsetDateTime) -> CoreResult<()> {
     tx.execute(
         Sql::new("UPDATE app_user SET password_hash = ")
             .bind(hash)
@@ -168,12 +155,7 @@ pub async fn link_subject(
     Ok(())
 }
 
-pub async fn erase_user(
-    tx: &mut Tx,
-    id: &str,
-    pseudonym: &str,
-    now: OffsetDateTime,
-) -> CoreResult<()> {
+pub async fn erase_user(tx: &mut Tx, id: &str, pseudonym: &str, now: OffsetDateTime) -> CoreResult<()> {
     tx.execute(
         Sql::new("UPDATE app_user SET email = ")
             .bind(format!("{pseudonym}@efface.invalid"))
@@ -218,11 +200,7 @@ pub async fn assignments_of(db: &Db, user_id: &str) -> CoreResult<Vec<Assignment
     .await
 }
 
-pub async fn all_assignments(
-    db: &Db,
-    kind: Option<&str>,
-    code: Option<&str>,
-) -> CoreResult<Vec<Assignment>> {
+pub async fn all_assignments(db: &Db, kind: Option<&str>, code: Option<&str>) -> CoreResult<Vec<Assignment>> {
     let mut q = Sql::new(&format!(
         "SELECT {ASSIGNMENT_COLUMNS} FROM role_assignment r JOIN app_user u ON u.id = r.user_id WHERE 1 = 1"
     ));
@@ -345,7 +323,13 @@ pub async fn insert_session(
 ) -> CoreResult<()> {
     db.execute(
         Sql::new("INSERT INTO user_session (id_hash, user_id, created_at, last_seen_at, expires_at) VALUES ")
-            .bind_tuple([Value::from(id_hash), user_id.into(), now.into(), now.into(), expires_at.into()]),
+            .bind_tuple([
+                Value::from(id_hash),
+                user_id.into(),
+                now.into(),
+                now.into(),
+                expires_at.into(),
+            ]),
     )
     .await?;
     Ok(())
@@ -353,8 +337,7 @@ pub async fn insert_session(
 
 pub async fn find_session(db: &Db, id_hash: &str) -> CoreResult<Option<SessionRow>> {
     db.fetch_optional(
-        Sql::new("SELECT user_id, last_seen_at, expires_at FROM user_session WHERE id_hash = ")
-            .bind(id_hash),
+        Sql::new("SELECT user_id, last_seen_at, expires_at FROM user_session WHERE id_hash = ").bind(id_hash),
     )
     .await
 }
@@ -377,8 +360,7 @@ pub async fn delete_session(db: &Db, id_hash: &str) -> CoreResult<u64> {
 
 // --- Tokens ---------------------------------------------------------------------------------
 
-const TOKEN_COLUMNS: &str =
-    "id, user_id, name, read_only, expires_at, revoked_at, last_used_at, created_at";
+const TOKEN_COLUMNS: &str = "id, user_id, name, read_only, expires_at, revoked_at, last_used_at, created_at";
 
 pub async fn insert_token(tx: &mut Tx, token: &ApiToken, token_hash: &str) -> CoreResult<()> {
     tx.execute(
@@ -410,22 +392,15 @@ pub async fn find_token_by_hash(db: &Db, token_hash: &str) -> CoreResult<Option<
 }
 
 pub async fn find_token(db: &Db, id: &str) -> CoreResult<Option<ApiToken>> {
-    db.fetch_optional(
-        Sql::new(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_token WHERE id = "
-        ))
-        .bind(id),
-    )
-    .await
+    db.fetch_optional(Sql::new(&format!("SELECT {TOKEN_COLUMNS} FROM api_token WHERE id = ")).bind(id))
+        .await
 }
 
 pub async fn tokens_of(db: &Db, user_id: &str) -> CoreResult<Vec<ApiToken>> {
     db.fetch_all(
-        Sql::new(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_token WHERE user_id = "
-        ))
-        .bind(user_id)
-        .push(" ORDER BY created_at DESC"),
+        Sql::new(&format!("SELECT {TOKEN_COLUMNS} FROM api_token WHERE user_id = "))
+            .bind(user_id)
+            .push(" ORDER BY created_at DESC"),
     )
     .await
 }
@@ -489,13 +464,12 @@ pub async fn insert_oidc_pending(
     now: OffsetDateTime,
 ) -> CoreResult<()> {
     db.execute(
-        Sql::new("INSERT INTO oidc_pending (state, nonce, pkce_verifier, created_at) VALUES ")
-            .bind_tuple([
-                Value::from(state),
-                nonce.into(),
-                verifier.into(),
-                now.into(),
-            ]),
+        Sql::new("INSERT INTO oidc_pending (state, nonce, pkce_verifier, created_at) VALUES ").bind_tuple([
+            Value::from(state),
+            nonce.into(),
+            verifier.into(),
+            now.into(),
+        ]),
     )
     .await?;
     Ok(())
@@ -521,10 +495,8 @@ pub async fn take_oidc_pending(db: &Db, state: &str) -> CoreResult<Option<OidcPe
 // --- Organisations ---------------------------------------------------------------------------
 
 pub async fn find_organisation(db: &Db, id: &str) -> CoreResult<Option<Organisation>> {
-    db.fetch_optional(
-        Sql::new("SELECT id, nom, kind, siren FROM organisation WHERE id = ").bind(id),
-    )
-    .await
+    db.fetch_optional(Sql::new("SELECT id, nom, kind, siren FROM organisation WHERE id = ").bind(id))
+        .await
 }
 
 pub async fn list_organisations(db: &Db) -> CoreResult<Vec<Organisation>> {
@@ -534,11 +506,7 @@ pub async fn list_organisations(db: &Db) -> CoreResult<Vec<Organisation>> {
     .await
 }
 
-pub async fn upsert_organisation(
-    tx: &mut Tx,
-    org: &Organisation,
-    now: OffsetDateTime,
-) -> CoreResult<()> {
+pub async fn upsert_organisation(tx: &mut Tx, org: &Organisation, now: OffsetDateTime) -> CoreResult<()> {
     tx.execute(
         Sql::new("INSERT INTO organisation (id, nom, kind, siren, created_at, updated_at) VALUES ")
             .bind_tuple([

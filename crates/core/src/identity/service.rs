@@ -29,8 +29,7 @@ fn today() -> Date {
 
 fn random_hex(bytes: usize) -> CoreResult<String> {
     let mut buf = vec![0_u8; bytes];
-    getrandom::getrandom(&mut buf)
-        .map_err(|e| CoreError::Internal(format!("aléa indisponible : {e}")))?;
+    getrandom::getrandom(&mut buf).map_err(|e| CoreError::Internal(format!("aléa indisponible : {e}")))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -82,11 +81,7 @@ pub async fn principal(db: &Db, user_id: &str, read_only: bool) -> CoreResult<Op
             Role::parse(&row.role),
             Perimeter::from_parts(&row.perimeter_kind, &row.perimeter_code),
         ) else {
-            tracing::warn!(
-                user_id,
-                role = row.role,
-                "ignoring an unreadable role assignment"
-            );
+            tracing::warn!(user_id, role = row.role, "ignoring an unreadable role assignment");
             continue;
         };
         grants.push(Grant {
@@ -118,9 +113,7 @@ pub async fn create_user(
         password::check_new(p, &email)?;
     }
     if repo::find_user_by_email(db, &email).await?.is_some() {
-        return Err(CoreError::Conflict(format!(
-            "un compte existe déjà pour {email}"
-        )));
+        return Err(CoreError::Conflict(format!("un compte existe déjà pour {email}")));
     }
     let hash = password.map(password::hash);
     let id = new_id();
@@ -354,8 +347,7 @@ pub async fn login_with_password(
     let account_key = format!("compte:{email}");
     let address_key = format!("adresse:{address}");
     if repo::count_failures(db, &account_key, since).await? >= password::MAX_FAILURES_PER_ACCOUNT
-        || repo::count_failures(db, &address_key, since).await?
-            >= password::MAX_FAILURES_PER_ADDRESS
+        || repo::count_failures(db, &address_key, since).await? >= password::MAX_FAILURES_PER_ADDRESS
     {
         return Ok(Err(LoginError::Throttled));
     }
@@ -588,11 +580,7 @@ pub struct NewAssignment {
 /// Grants a role. With `by`, this is a delegation: the appointer must hold, on a perimeter
 /// containing the target one, a role that may appoint this role, and the appointment
 /// cannot outlast the appointer's own.
-pub async fn grant_role(
-    db: &Db,
-    by: Option<&Principal>,
-    new: &NewAssignment,
-) -> CoreResult<Assignment> {
+pub async fn grant_role(db: &Db, by: Option<&Principal>, new: &NewAssignment) -> CoreResult<Assignment> {
     if let Some(until) = new.until
         && until <= new.from
     {
@@ -673,12 +661,7 @@ pub async fn grant_role(
 }
 
 /// Ends an appointment on `on` (today by default): the appointer's rules apply.
-pub async fn end_role(
-    db: &Db,
-    by: &Principal,
-    id: &str,
-    on: Option<Date>,
-) -> CoreResult<Assignment> {
+pub async fn end_role(db: &Db, by: &Principal, id: &str, on: Option<Date>) -> CoreResult<Assignment> {
     let current = repo::find_assignment(db, id)
         .await?
         .ok_or_else(|| CoreError::not_found("nomination", id))?;
@@ -824,9 +807,7 @@ pub async fn sso_login(db: &Db, identity: &SsoIdentity) -> CoreResult<SsoOutcome
                     "utilisateur",
                     &user.id,
                     Some(&user.audit_json()),
-                    Some(
-                        &serde_json::json!({ "sujet": identity.subject, "siret": identity.siret }),
-                    ),
+                    Some(&serde_json::json!({ "sujet": identity.subject, "siret": identity.siret })),
                 )
                 .await?;
                 tx.commit().await?;
@@ -880,12 +861,7 @@ pub async fn sso_login(db: &Db, identity: &SsoIdentity) -> CoreResult<SsoOutcome
 }
 
 /// Remembers an OpenID Connect login in progress (state, nonce, PKCE verifier).
-pub async fn remember_oidc_login(
-    db: &Db,
-    state: &str,
-    nonce: &str,
-    verifier: &str,
-) -> CoreResult<()> {
+pub async fn remember_oidc_login(db: &Db, state: &str, nonce: &str, verifier: &str) -> CoreResult<()> {
     repo::insert_oidc_pending(db, state, nonce, verifier, now()).await
 }
 
@@ -908,12 +884,7 @@ pub fn random_secret(bytes: usize) -> CoreResult<String> {
 // --- History ----------------------------------------------------------------------------------
 
 /// The history of one object ("Historique"), for those who may see the object.
-pub async fn history(
-    db: &Db,
-    by: &Principal,
-    kind: &str,
-    id: &str,
-) -> CoreResult<Vec<audit::AuditEntry>> {
+pub async fn history(db: &Db, by: &Principal, kind: &str, id: &str) -> CoreResult<Vec<audit::AuditEntry>> {
     let visible = match kind {
         "utilisateur" => by.user.id == id || by.is_admin(),
         "jeton" => match repo::find_token(db, id).await? {

@@ -326,9 +326,7 @@ impl CodeDepartement {
             return Err(IdError::new(
                 IdKind::CodeDepartement,
                 &s,
-                format!(
-                    "« {s} » n'est pas un code de département du COG (01 à 95, 2A, 2B, 971 à 989)"
-                ),
+                format!("« {s} » n'est pas un code de département du COG (01 à 95, 2A, 2B, 971 à 989)"),
             ));
         }
         Ok(Self(s))
@@ -374,8 +372,7 @@ impl CodeCommune {
         let shape_ok = s.len() == 5
             && s.is_ascii()
             && (all_digits(&s)
-                || ((s.starts_with("2A") || s.starts_with("2B"))
-                    && all_digits(s.get(2..).unwrap_or(""))));
+                || ((s.starts_with("2A") || s.starts_with("2B")) && all_digits(s.get(2..).unwrap_or(""))));
         if !shape_ok {
             return err(format!(
                 "5 caractères attendus (chiffres, ou 2A/2B suivi de 3 chiffres), « {s} » reçu"
@@ -462,8 +459,8 @@ mod tests {
     #[test]
     fn uai_valid_examples() {
         for uai in [
-            "0750654D", "0750655E", "0690026D", "6200001G", "7200009X", "9710003B", "0350122T",
-            "0130040Y", "0310036W", "0590117G", "0381778B", "0783774D", "0781977A",
+            "0750654D", "0750655E", "0690026D", "6200001G", "7200009X", "9710003B", "0350122T", "0130040Y",
+            "0310036W", "0590117G", "0381778B", "0783774D", "0781977A",
         ] {
             let parsed = Uai::parse(uai).unwrap();
             assert_eq!(parsed.as_str(), uai);
@@ -491,14 +488,7 @@ mod tests {
 
     #[test]
     fn uai_bad_shapes() {
-        for bad in [
-            "",
-            "075065E",
-            "07506555E",
-            "A750655E",
-            "07506555",
-            "0750655É",
-        ] {
+        for bad in ["", "075065E", "07506555E", "A750655E", "07506555", "0750655É"] {
             assert!(Uai::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Uai::check_letter("0750655"), Some('E'));
@@ -507,13 +497,7 @@ mod tests {
 
     #[test]
     fn uai_departement() {
-        let d = |s: &str| {
-            Uai::parse(s)
-                .unwrap()
-                .code_departement()
-                .unwrap()
-                .into_string()
-        };
+        let d = |s: &str| Uai::parse(s).unwrap().code_departement().unwrap().into_string();
         assert_eq!(d("0350122T"), "35");
         assert_eq!(d("6200001G"), "2A");
         assert_eq!(d("7200009X"), "2B");
@@ -526,10 +510,7 @@ mod tests {
             assert_eq!(Siren::parse(ok).unwrap().as_str(), ok);
         }
         let err = Siren::parse("223500019").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("SIREN invalide : clé de contrôle")
-        );
+        assert!(err.to_string().starts_with("SIREN invalide : clé de contrôle"));
         assert!(Siren::parse("22350001").is_err());
         assert!(Siren::parse("22350001A").is_err());
         assert!(Siren::parse("").is_err());
@@ -549,9 +530,7 @@ mod tests {
 
     #[test]
     fn code_commune() {
-        for ok in [
-            "35238", "2A004", "2B033", "97411", "97501", "98411", "01001",
-        ] {
+        for ok in ["35238", "2A004", "2B033", "97411", "97501", "98411", "01001"] {
             assert_eq!(CodeCommune::parse(ok).unwrap().as_str(), ok);
         }
         assert_eq!(CodeCommune::parse("2a004").unwrap().as_str(), "2A004");
@@ -560,31 +539,19 @@ mod tests {
         ] {
             assert!(CodeCommune::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            CodeCommune::parse("2A004").unwrap().departement().as_str(),
-            "2A"
-        );
-        assert_eq!(
-            CodeCommune::parse("97411").unwrap().departement().as_str(),
-            "974"
-        );
-        assert_eq!(
-            CodeCommune::parse("35238").unwrap().departement().as_str(),
-            "35"
-        );
+        assert_eq!(CodeCommune::parse("2A004").unwrap().departement().as_str(), "2A");
+        assert_eq!(CodeCommune::parse("97411").unwrap().departement().as_str(), "974");
+        assert_eq!(CodeCommune::parse("35238").unwrap().departement().as_str(), "35");
     }
 
     #[test]
     fn code_departement() {
         for ok in [
-            "01", "19", "21", "95", "2A", "2B", "971", "976", "975", "977", "978", "984", "986",
-            "989",
+            "01", "19", "21", "95", "2A", "2B", "971", "976", "975", "977", "978", "984", "986", "989",
         ] {
             assert_eq!(CodeDepartement::parse(ok).unwrap().as_str(), ok);
         }
-        for bad in [
-            "00", "20", "96", "1", "970", "979", "985", "990", "2C", "035",
-        ] {
+        for bad in ["00", "20", "96", "1", "970", "979", "985", "990", "2C", "035"] {
             assert!(CodeDepartement::parse(bad).is_err(), "{bad}");
         }
         assert!(CodeDepartement::parse("974").unwrap().is_overseas());
@@ -613,9 +580,7 @@ mod tests {
         assert_eq!(CodeAcademie::parse(" 14 ").unwrap().as_str(), "14");
         assert!(CodeAcademie::parse("1").is_err());
         assert!(CodeAcademie::parse("1A").is_err());
-        for ok in [
-            "01", "06", "53", "94", "975", "977", "978", "984", "986", "989",
-        ] {
+        for ok in ["01", "06", "53", "94", "975", "977", "978", "984", "986", "989"] {
             assert_eq!(CodeRegion::parse(ok).unwrap().as_str(), ok);
         }
         for bad in ["", "5", "971", "976", "985", "ABC", "1234"] {
@@ -630,10 +595,7 @@ mod tests {
         let back: Uai = serde_json::from_str("\"0750655e\"").unwrap();
         assert_eq!(back, uai);
         let err = serde_json::from_str::<Uai>("\"0750655F\"").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("la lettre de contrôle devrait être E")
-        );
+        assert!(err.to_string().contains("la lettre de contrôle devrait être E"));
         let commune: CodeCommune = serde_json::from_str("\"2A004\"").unwrap();
         assert_eq!(commune.as_str(), "2A004");
         assert!(serde_json::from_str::<Siren>("\"123456789\"").is_err());

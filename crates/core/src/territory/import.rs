@@ -23,8 +23,7 @@ use super::sources::{
 /// The referential files shipped with the application (see `data/referential/README.md`).
 pub mod bundled {
     pub const REGIONS: &[u8] = include_bytes!("../../../../data/referential/regions.json");
-    pub const DEPARTEMENTS: &[u8] =
-        include_bytes!("../../../../data/referential/departements.json");
+    pub const DEPARTEMENTS: &[u8] = include_bytes!("../../../../data/referential/departements.json");
     pub const COMMUNES: &[u8] = include_bytes!("../../../../data/referential/communes.json");
     pub const EPCI: &[u8] = include_bytes!("../../../../data/referential/epci.json");
     pub const ACADEMIES: &[u8] = include_bytes!("../../../../data/referential/academies.csv");
@@ -166,11 +165,7 @@ impl ReferentialFiles {
                     "departements_academies.csv",
                     bundled::DEPARTEMENTS_ACADEMIES,
                 )?,
-                collectivites: read_optional(
-                    dir,
-                    "collectivites_competentes.csv",
-                    bundled::COLLECTIVITES,
-                )?,
+                collectivites: read_optional(dir, "collectivites_competentes.csv", bundled::COLLECTIVITES)?,
             }),
         }
     }
@@ -201,25 +196,22 @@ pub async fn import_referential(
     let files = ReferentialFiles::load(source)?;
     let mut report = ImportReport::default();
 
-    let regions =
-        sources::parse_regions(&files.regions).map_err(|e| source_error("regions.json", e))?;
-    let departements = sources::parse_departements(&files.departements)
-        .map_err(|e| source_error("departements.json", e))?;
-    let communes =
-        sources::parse_communes(&files.communes).map_err(|e| source_error("communes.json", e))?;
-    let links = sources::parse_commune_links(&files.communes)
-        .map_err(|e| source_error("communes.json", e))?;
+    let regions = sources::parse_regions(&files.regions).map_err(|e| source_error("regions.json", e))?;
+    let departements =
+        sources::parse_departements(&files.departements).map_err(|e| source_error("departements.json", e))?;
+    let communes = sources::parse_communes(&files.communes).map_err(|e| source_error("communes.json", e))?;
+    let links =
+        sources::parse_commune_links(&files.communes).map_err(|e| source_error("communes.json", e))?;
     let epci = files
         .epci
         .as_deref()
         .map(sources::parse_epci)
         .transpose()
         .map_err(|e| source_error("epci.json", e))?;
-    let academies = sources::parse_academies(files.academies.as_slice())
-        .map_err(|e| source_error("academies.csv", e))?;
-    let dep_academies =
-        sources::parse_departements_academies(files.departements_academies.as_slice())
-            .map_err(|e| source_error("departements_academies.csv", e))?;
+    let academies =
+        sources::parse_academies(files.academies.as_slice()).map_err(|e| source_error("academies.csv", e))?;
+    let dep_academies = sources::parse_departements_academies(files.departements_academies.as_slice())
+        .map_err(|e| source_error("departements_academies.csv", e))?;
     let collectivites = sources::parse_collectivites(files.collectivites.as_slice())
         .map_err(|e| source_error("collectivites_competentes.csv", e))?;
 
@@ -243,13 +235,7 @@ pub async fn import_referential(
     let rows = regions
         .records
         .iter()
-        .map(|(_, r)| {
-            vec![
-                Value::from(r.code.as_str()),
-                r.nom.as_str().into(),
-                stamp.into(),
-            ]
-        })
+        .map(|(_, r)| vec![Value::from(r.code.as_str()), r.nom.as_str().into(), stamp.into()])
         .collect();
     report.imported += repo::upsert_rows(
         &mut tx,
@@ -275,13 +261,7 @@ pub async fn import_referential(
     }
     let rows = ra
         .iter()
-        .map(|(code, nom)| {
-            vec![
-                Value::from(code.as_str()),
-                nom.as_str().into(),
-                stamp.into(),
-            ]
-        })
+        .map(|(code, nom)| vec![Value::from(code.as_str()), nom.as_str().into(), stamp.into()])
         .collect();
     report.imported += repo::upsert_rows(
         &mut tx,
@@ -342,11 +322,7 @@ pub async fn import_referential(
         rows,
     )
     .await?;
-    let known_academies: HashSet<&str> = academies
-        .records
-        .iter()
-        .map(|(_, a)| a.code.as_str())
-        .collect();
+    let known_academies: HashSet<&str> = academies.records.iter().map(|(_, a)| a.code.as_str()).collect();
 
     // Départements: etalab names and régions, with the project's académie mapping.
     let by_dep: HashMap<&str, &sources::DepartementAcademieRecord> = dep_academies
@@ -416,11 +392,7 @@ pub async fn import_referential(
             } else {
                 report.rejected.push(Rejected {
                     file: "academies.csv".into(),
-                    error: line_error(
-                        *line,
-                        "departements",
-                        format!("département inconnu « {dep} »"),
-                    ),
+                    error: line_error(*line, "departements", format!("département inconnu « {dep} »")),
                 });
             }
         }
@@ -499,11 +471,7 @@ pub async fn import_referential(
     .await?;
 
     // Former and delegated communes, and arrondissements, pointing to the current commune.
-    let known_communes: HashSet<&str> = communes
-        .records
-        .iter()
-        .map(|(_, c)| c.code.as_str())
-        .collect();
+    let known_communes: HashSet<&str> = communes.records.iter().map(|(_, c)| c.code.as_str()).collect();
     let mut rows = Vec::with_capacity(links.records.len());
     for (line, l) in &links.records {
         if known_communes.contains(l.code.as_str()) {
@@ -595,13 +563,7 @@ pub async fn import_referential(
     .await?;
     let mut rows = Vec::new();
     for (line, k) in &collectivites.records {
-        repo::delete_where(
-            &mut tx,
-            "collectivite_departement",
-            "siren",
-            k.siren.as_str(),
-        )
-        .await?;
+        repo::delete_where(&mut tx, "collectivite_departement", "siren", k.siren.as_str()).await?;
         for dep in &k.departements {
             if known_deps.contains(dep.as_str()) {
                 rows.push(vec![Value::from(k.siren.as_str()), dep.as_str().into()]);
@@ -663,11 +625,7 @@ pub async fn import_referential(
 
     // EPCI and their members (the Métropole de Lyon among them).
     if let Some(epci) = &epci {
-        let known_communes: HashSet<&str> = communes
-            .records
-            .iter()
-            .map(|(_, c)| c.code.as_str())
-            .collect();
+        let known_communes: HashSet<&str> = communes.records.iter().map(|(_, c)| c.code.as_str()).collect();
         let rows = epci
             .records
             .iter()
@@ -697,8 +655,7 @@ pub async fn import_referential(
             rows,
         )
         .await?;
-        tx.execute(crate::db::Sql::new("DELETE FROM epci_membre"))
-            .await?;
+        tx.execute(crate::db::Sql::new("DELETE FROM epci_membre")).await?;
         let mut rows = Vec::new();
         for (line, e) in &epci.records {
             for m in &e.membres {
@@ -707,11 +664,7 @@ pub async fn import_referential(
                 } else {
                     report.rejected.push(Rejected {
                         file: "epci.json".into(),
-                        error: line_error(
-                            *line,
-                            "membres",
-                            format!("commune membre inconnue « {m} »"),
-                        ),
+                        error: line_error(*line, "membres", format!("commune membre inconnue « {m} »")),
                     });
                 }
             }
@@ -760,10 +713,7 @@ fn line_error(line: u64, field: &str, reason: String) -> LineError {
 /// Rows per upsert statement for the big tables, so the progress bar moves.
 const CHUNK: usize = 2_000;
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a private helper mirroring upsert_rows"
-)]
+#[expect(clippy::too_many_arguments, reason = "a private helper mirroring upsert_rows")]
 async fn upsert_in_chunks(
     tx: &mut Tx,
     progress: &dyn Progress,
@@ -848,12 +798,7 @@ impl CompetenceIndex {
     /// The SIREN of the competent collectivité: the commune for a public école, the
     /// département (or its substitute) for a collège, the région (or its substitute) for a
     /// lycée or an EREA; none for a private school or another kind of establishment.
-    pub fn competent(
-        &self,
-        famille: NatureFamily,
-        statut: Statut,
-        commune: &CommuneKey,
-    ) -> Option<String> {
+    pub fn competent(&self, famille: NatureFamily, statut: Statut, commune: &CommuneKey) -> Option<String> {
         if statut == Statut::Prive {
             return None;
         }
@@ -1015,11 +960,7 @@ fn school_row(
     // The annuaire leaves the status empty for administrative services, which are public.
     let statut = r.statut.unwrap_or(Statut::Public);
     let competent = index.competent(famille, statut, commune);
-    let key = format!(
-        "{} {}",
-        search_key(&r.nom),
-        r.uai.as_str().to_ascii_lowercase()
-    );
+    let key = format!("{} {}", search_key(&r.nom), r.uai.as_str().to_ascii_lowercase());
     Ok(vec![
         Value::from(r.uai.as_str()),
         r.nom.as_str().into(),
@@ -1109,14 +1050,8 @@ mod tests {
                 .as_deref(),
             Some("233500016")
         );
-        assert_eq!(
-            idx.competent(NatureFamily::College, Statut::Prive, &rennes),
-            None
-        );
-        assert_eq!(
-            idx.competent(NatureFamily::Autre, Statut::Public, &rennes),
-            None
-        );
+        assert_eq!(idx.competent(NatureFamily::College, Statut::Prive, &rennes), None);
+        assert_eq!(idx.competent(NatureFamily::Autre, Statut::Public, &rennes), None);
     }
 
     #[test]

@@ -136,16 +136,11 @@ pub async fn list_departements_of_academie(db: &Db, code: &str) -> CoreResult<Ve
 }
 
 pub async fn count_etablissements_of_academie(db: &Db, code: &str) -> CoreResult<i64> {
-    db.fetch_scalar_i64(
-        Sql::new("SELECT COUNT(*) FROM etablissement WHERE code_academie = ").bind(code),
-    )
-    .await
+    db.fetch_scalar_i64(Sql::new("SELECT COUNT(*) FROM etablissement WHERE code_academie = ").bind(code))
+        .await
 }
 
-pub async fn list_departements(
-    db: &Db,
-    code_academie: Option<&str>,
-) -> CoreResult<Vec<Departement>> {
+pub async fn list_departements(db: &Db, code_academie: Option<&str>) -> CoreResult<Vec<Departement>> {
     let mut q = Sql::new(&format!(
         "SELECT {DEPARTEMENT_COLUMNS} FROM departement d \
          LEFT JOIN academie a ON a.code = d.code_academie WHERE 1 = 1"
@@ -170,10 +165,7 @@ pub async fn find_departement(db: &Db, code: &str) -> CoreResult<Option<Departem
 }
 
 /// The collectivités above the commune whose territory includes a département.
-pub async fn list_collectivites_of_departement(
-    db: &Db,
-    code: &str,
-) -> CoreResult<Vec<Collectivite>> {
+pub async fn list_collectivites_of_departement(db: &Db, code: &str) -> CoreResult<Vec<Collectivite>> {
     db.fetch_all(
         Sql::new(&format!(
             "SELECT {COLLECTIVITE_COLUMNS} FROM collectivite_departement cd \
@@ -186,8 +178,7 @@ pub async fn list_collectivites_of_departement(
 }
 
 fn commune_where(filter: &CommuneFilter) -> Sql {
-    let mut q =
-        Sql::new(" FROM commune c JOIN departement d ON d.code = c.code_departement WHERE 1 = 1");
+    let mut q = Sql::new(" FROM commune c JOIN departement d ON d.code = c.code_departement WHERE 1 = 1");
     if let Some(code) = &filter.code_departement {
         q.push_mut(" AND c.code_departement = ");
         q.bind_mut(code);
@@ -202,11 +193,7 @@ fn commune_where(filter: &CommuneFilter) -> Sql {
     q
 }
 
-pub async fn list_communes(
-    db: &Db,
-    filter: &CommuneFilter,
-    page: PageRequest,
-) -> CoreResult<Page<Commune>> {
+pub async fn list_communes(db: &Db, filter: &CommuneFilter, page: PageRequest) -> CoreResult<Page<Commune>> {
     let total = db
         .fetch_scalar_i64(prefix("SELECT COUNT(*)", commune_where(filter)))
         .await?;
@@ -297,11 +284,9 @@ struct CodeRow {
 pub async fn departements_of_collectivite(db: &Db, siren: &str) -> CoreResult<Vec<String>> {
     let rows: Vec<CodeRow> = db
         .fetch_all(
-            Sql::new(
-                "SELECT code_departement AS code FROM collectivite_departement WHERE siren = ",
-            )
-            .bind(siren)
-            .push(" ORDER BY code_departement"),
+            Sql::new("SELECT code_departement AS code FROM collectivite_departement WHERE siren = ")
+                .bind(siren)
+                .push(" ORDER BY code_departement"),
         )
         .await?;
     Ok(rows.into_iter().map(|r| r.code).collect())
@@ -427,10 +412,7 @@ pub async fn upsert_rows(
     let mut affected = 0;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut q = Sql::new(&format!(
-            "INSERT INTO {table} ({}) VALUES ",
-            columns.join(", ")
-        ));
+        let mut q = Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")));
         for (i, row) in rows.by_ref().take(per_statement).enumerate() {
             if i > 0 {
                 q.push_mut(", ");
@@ -440,15 +422,9 @@ pub async fn upsert_rows(
         q.push_mut(&format!(" ON CONFLICT ({}) DO ", key.join(", ")));
         match &on_conflict {
             OnConflict::Nothing => q.push_mut("NOTHING"),
-            OnConflict::Update {
-                columns,
-                only_where,
-            } => {
+            OnConflict::Update { columns, only_where } => {
                 q.push_mut("UPDATE SET ");
-                let sets: Vec<String> = columns
-                    .iter()
-                    .map(|c| format!("{c} = excluded.{c}"))
-                    .collect();
+                let sets: Vec<String> = columns.iter().map(|c| format!("{c} = excluded.{c}")).collect();
                 q.push_mut(&sets.join(", "));
                 if let Some(condition) = only_where {
                     q.push_mut(" WHERE ");
@@ -525,8 +501,7 @@ pub struct MemberRow {
 
 pub async fn members_of(db: &Db, siren_epci: &str) -> CoreResult<Vec<MemberRow>> {
     db.fetch_all(
-        Sql::new("SELECT siren_epci, code_commune FROM epci_membre WHERE siren_epci = ")
-            .bind(siren_epci),
+        Sql::new("SELECT siren_epci, code_commune FROM epci_membre WHERE siren_epci = ").bind(siren_epci),
     )
     .await
 }

@@ -86,10 +86,7 @@ pub async fn list_regions_academiques(db: &Db) -> CoreResult<Vec<RegionAcademiqu
 }
 
 /// A région académique and its académies.
-pub async fn get_region_academique(
-    db: &Db,
-    code: &str,
-) -> CoreResult<(RegionAcademique, Vec<Academie>)> {
+pub async fn get_region_academique(db: &Db, code: &str) -> CoreResult<(RegionAcademique, Vec<Academie>)> {
     let code = check_code_academie("code", code)?;
     let region = repo::find_region_academique(db, &code)
         .await?
@@ -118,10 +115,7 @@ pub async fn get_academie(db: &Db, code: &str) -> CoreResult<AcademieDetail> {
     })
 }
 
-pub async fn list_departements(
-    db: &Db,
-    code_academie: Option<&str>,
-) -> CoreResult<Vec<Departement>> {
+pub async fn list_departements(db: &Db, code_academie: Option<&str>) -> CoreResult<Vec<Departement>> {
     let code = code_academie
         .map(str::trim)
         .filter(|c| !c.is_empty())
@@ -143,11 +137,7 @@ pub async fn get_departement(db: &Db, code: &str) -> CoreResult<DepartementDetai
     })
 }
 
-pub async fn list_communes(
-    db: &Db,
-    filter: &CommuneFilter,
-    page: PageRequest,
-) -> CoreResult<Page<Commune>> {
+pub async fn list_communes(db: &Db, filter: &CommuneFilter, page: PageRequest) -> CoreResult<Page<Commune>> {
     let filter = CommuneFilter {
         code_departement: non_empty(&filter.code_departement)
             .map(|c| check_departement("codeDepartement", c))
@@ -239,9 +229,7 @@ pub async fn list_etablissements(
     page: PageRequest,
 ) -> CoreResult<Page<Etablissement>> {
     let nature = match non_empty(&filter.nature) {
-        Some(n)
-            if FAMILLES.contains(&n) || (n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit())) =>
-        {
+        Some(n) if FAMILLES.contains(&n) || (n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit())) => {
             Some(n.to_owned())
         }
         Some(n) => {

@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Date, Month};
 
-use super::ids::{
-    CodeAcademie, CodeCommune, CodeDepartement, CodeRegion, IdError, Siren, Siret, Uai,
-};
+use super::ids::{CodeAcademie, CodeCommune, CodeDepartement, CodeRegion, IdError, Siren, Siret, Uai};
 
 // ---------------------------------------------------------------------------------------------
 // Common types
@@ -235,11 +233,7 @@ where
                 Err(e) => Err(json_shape_error(line, &e)),
             }
         } else {
-            Err(LineError::new(
-                line,
-                "entrée",
-                "un objet JSON était attendu",
-            ))
+            Err(LineError::new(line, "entrée", "un objet JSON était attendu"))
         };
         parsed.push(line, result);
     }
@@ -311,12 +305,7 @@ pub fn parse_communes(bytes: &[u8]) -> Result<Parsed<EtalabCommune>, SourceError
         }
         let code = json_id(line, "code", &raw.code, CodeCommune::parse)?;
         let nom = json_name(line, "nom", raw.nom)?;
-        let departement = json_id(
-            line,
-            "departement",
-            &raw.departement,
-            CodeDepartement::parse,
-        )?;
+        let departement = json_id(line, "departement", &raw.departement, CodeDepartement::parse)?;
         if code.departement() != departement {
             return Err(LineError::new(
                 line,
@@ -382,9 +371,7 @@ struct RawCommuneLink {
 pub fn parse_commune_links(bytes: &[u8]) -> Result<Parsed<EtalabCommuneLink>, SourceError> {
     parse_json_array(bytes, |line, raw: RawCommuneLink| {
         let kind = match raw.type_commune.as_deref() {
-            Some(k @ ("commune-deleguee" | "commune-associee" | "arrondissement-municipal")) => {
-                k.to_owned()
-            }
+            Some(k @ ("commune-deleguee" | "commune-associee" | "arrondissement-municipal")) => k.to_owned(),
             _ => return Ok(None),
         };
         let code = json_id(line, "code", &raw.code, CodeCommune::parse)?;
@@ -442,8 +429,8 @@ pub fn parse_epci(bytes: &[u8]) -> Result<Parsed<EtalabEpci>, SourceError> {
 
 /// Windows-1252 characters for bytes 0x80–0x9F (undefined bytes map to the C1 control).
 const CP1252_HIGH: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
-    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}',
+    '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
 ];
 
 /// Decodes a field: UTF-8 when valid, Windows-1252 otherwise.
@@ -517,10 +504,7 @@ impl CsvSource {
         if !reader.read_byte_record(&mut record)? {
             return Err(SourceError::Empty);
         }
-        let header: Vec<String> = record
-            .iter()
-            .map(|f| normalise_header(&decode(f)))
-            .collect();
+        let header: Vec<String> = record.iter().map(|f| normalise_header(&decode(f))).collect();
         if header.iter().all(String::is_empty) {
             return Err(SourceError::Empty);
         }
@@ -558,16 +542,13 @@ impl CsvSource {
 
     /// The index of the first column matching one of `names` (already normalised).
     fn column(&self, names: &[&str]) -> Option<usize> {
-        names
-            .iter()
-            .find_map(|n| self.header.iter().position(|h| h == n))
+        names.iter().find_map(|n| self.header.iter().position(|h| h == n))
     }
 
     /// Like [`Self::column`], but a missing column is an error naming `names[0]`.
     fn require(&self, names: &[&str]) -> Result<usize, SourceError> {
-        self.column(names).ok_or_else(|| {
-            SourceError::MissingColumn(names.first().copied().unwrap_or("?").to_owned())
-        })
+        self.column(names)
+            .ok_or_else(|| SourceError::MissingColumn(names.first().copied().unwrap_or("?").to_owned()))
     }
 
     /// The next row, or a line error when it does not have as many fields as the header.
@@ -588,11 +569,7 @@ impl CsvSource {
                 ),
             ))));
         }
-        let fields = self
-            .record
-            .iter()
-            .map(|f| decode(f).trim().to_owned())
-            .collect();
+        let fields = self.record.iter().map(|f| decode(f).trim().to_owned()).collect();
         Ok(Some(Ok(Row { line, fields })))
     }
 
@@ -632,12 +609,7 @@ impl<'a> FieldCheck<'a> {
         self.row.get(col).map(str::to_owned)
     }
 
-    fn id<T>(
-        &self,
-        field: &str,
-        value: &str,
-        parse: fn(&str) -> Result<T, IdError>,
-    ) -> Result<T, LineError> {
+    fn id<T>(&self, field: &str, value: &str, parse: fn(&str) -> Result<T, IdError>) -> Result<T, LineError> {
         parse(value).map_err(|e| self.err(field, id_reason(&e)))
     }
 
@@ -647,10 +619,7 @@ impl<'a> FieldCheck<'a> {
         col: Option<usize>,
         parse: fn(&str) -> Result<T, IdError>,
     ) -> Result<Option<T>, LineError> {
-        self.row
-            .get(col)
-            .map(|v| self.id(field, v, parse))
-            .transpose()
+        self.row.get(col).map(|v| self.id(field, v, parse)).transpose()
     }
 
     /// A `;`-separated list of département codes.
@@ -673,10 +642,7 @@ impl<'a> FieldCheck<'a> {
             .get(col)
             .map(|v| {
                 parse_date(v).ok_or_else(|| {
-                    self.err(
-                        field,
-                        format!("date attendue au format AAAA-MM-JJ, « {v} » reçu"),
-                    )
+                    self.err(field, format!("date attendue au format AAAA-MM-JJ, « {v} » reçu"))
                 })
             })
             .transpose()
@@ -833,9 +799,7 @@ pub struct DepartementAcademieRecord {
 }
 
 /// Parses `departements_academies.csv` (comma-separated, header row).
-pub fn parse_departements_academies<R: Read>(
-    r: R,
-) -> Result<Parsed<DepartementAcademieRecord>, SourceError> {
+pub fn parse_departements_academies<R: Read>(r: R) -> Result<Parsed<DepartementAcademieRecord>, SourceError> {
     let src = CsvSource::open(r, b',')?;
     let c_code = src.require(&["code_departement"])?;
     let c_zone = src.require(&["zone"])?;
@@ -854,13 +818,9 @@ pub fn parse_departements_academies<R: Read>(
         let code_region = f.optional_id("code_region_insee", c_region, CodeRegion::parse)?;
         let zone = f.required("zone", Some(c_zone))?;
         if !matches!(zone, "metro" | "drom" | "com") {
-            return Err(f.err(
-                "zone",
-                format!("zone inconnue « {zone} » (metro, drom ou com)"),
-            ));
+            return Err(f.err("zone", format!("zone inconnue « {zone} » (metro, drom ou com)")));
         }
-        let code_academie =
-            f.optional_id("code_academie", Some(c_academie), CodeAcademie::parse)?;
+        let code_academie = f.optional_id("code_academie", Some(c_academie), CodeAcademie::parse)?;
         let uai_prefix = f.optional(c_prefix);
         if let Some(p) = &uai_prefix
             && (p.len() != 3 || !p.bytes().all(|b| b.is_ascii_digit()))
@@ -975,12 +935,7 @@ pub fn parse_collectivites<R: Read>(r: R) -> Result<Parsed<CollectiviteRecord>, 
         } else {
             CollectiviteKind::parse(type_value)
         }
-        .ok_or_else(|| {
-            f.err(
-                "type",
-                format!("type de collectivité inconnu « {type_value} »"),
-            )
-        })?;
+        .ok_or_else(|| f.err("type", format!("type de collectivité inconnu « {type_value} »")))?;
         let code_territoire = f.required("code_territoire", Some(c_code))?.to_owned();
         let nom = f.required("nom", Some(c_nom))?.to_owned();
         let departements = f.departements("departements_couverts", Some(c_deps))?;
@@ -1072,8 +1027,8 @@ impl NatureFamily {
         }
         match code {
             "340" | "346" | "350" | "352" => NatureFamily::College,
-            "300" | "301" | "302" | "306" | "307" | "310" | "312" | "315" | "320" | "332"
-            | "334" | "335" | "339" => NatureFamily::Lycee,
+            "300" | "301" | "302" | "306" | "307" | "310" | "312" | "315" | "320" | "332" | "334" | "335"
+            | "339" => NatureFamily::Lycee,
             "370" => NatureFamily::Erea,
             _ => NatureFamily::Autre,
         }
@@ -1346,11 +1301,7 @@ mod tests {
     }
 
     fn errors_of<T>(parsed: &Parsed<T>) -> Vec<(u64, &str)> {
-        parsed
-            .errors
-            .iter()
-            .map(|e| (e.line, e.field.as_str()))
-            .collect()
+        parsed.errors.iter().map(|e| (e.line, e.field.as_str())).collect()
     }
 
     // -- etalab ---------------------------------------------------------------------------
@@ -1376,11 +1327,7 @@ mod tests {
         assert!(rennes.population.unwrap_or(0) > 200_000);
         let epci = parse_epci(&referential("epci.json")).unwrap();
         assert_eq!((epci.records.len(), epci.errors.len()), (1255, 0));
-        let (_, lyon) = epci
-            .records
-            .iter()
-            .find(|(_, e)| e.kind == "MET69")
-            .unwrap();
+        let (_, lyon) = epci.records.iter().find(|(_, e)| e.kind == "MET69").unwrap();
         assert_eq!(lyon.siren.as_str(), "200046977");
         assert!(lyon.membres.iter().any(|m| m == "69123"));
     }
@@ -1481,8 +1428,7 @@ mod tests {
     #[test]
     fn bundled_departements_academies() {
         let parsed =
-            parse_departements_academies(referential("departements_academies.csv").as_slice())
-                .unwrap();
+            parse_departements_academies(referential("departements_academies.csv").as_slice()).unwrap();
         assert_eq!(parsed.errors, vec![]);
         assert_eq!(parsed.records.len(), 109);
         let get = |code: &str| {
@@ -1502,8 +1448,7 @@ mod tests {
 
     #[test]
     fn bundled_collectivites() {
-        let parsed =
-            parse_collectivites(referential("collectivites_competentes.csv").as_slice()).unwrap();
+        let parsed = parse_collectivites(referential("collectivites_competentes.csv").as_slice()).unwrap();
         assert_eq!(parsed.errors, vec![]);
         assert_eq!(parsed.records.len(), 114);
         let get = |siren: &str| {
@@ -1530,8 +1475,7 @@ mod tests {
         let bretagne = get("233500016");
         assert_eq!(bretagne.kind, CollectiviteKind::Region);
         assert!(bretagne.competence_lycees && !bretagne.competence_colleges);
-        let count =
-            |k: CollectiviteKind| parsed.records.iter().filter(|(_, c)| c.kind == k).count();
+        let count = |k: CollectiviteKind| parsed.records.iter().filter(|(_, c)| c.kind == k).count();
         assert_eq!(count(CollectiviteKind::Departement), 94);
         assert_eq!(count(CollectiviteKind::Region), 14);
         assert_eq!(count(CollectiviteKind::CollectiviteUnique), 3);
@@ -1587,10 +1531,7 @@ mod tests {
         );
         let err = parse_collectivites("siren,type,nom\n".as_bytes()).unwrap_err();
         assert!(matches!(&err, SourceError::MissingColumn(c) if c == "code_territoire"));
-        assert!(matches!(
-            parse_academies("".as_bytes()),
-            Err(SourceError::Empty)
-        ));
+        assert!(matches!(parse_academies("".as_bytes()), Err(SourceError::Empty)));
     }
 
     // -- annuaire -------------------------------------------------------------------------
@@ -1629,11 +1570,7 @@ mod tests {
         assert_eq!(first.code_nature, "151");
         assert!((first.latitude.unwrap() - 47.986_144_9).abs() < 1e-6);
         assert_eq!(parsed.records.last().unwrap().0, 997);
-        let services = parsed
-            .records
-            .iter()
-            .filter(|(_, r)| r.statut.is_none())
-            .count();
+        let services = parsed.records.iter().filter(|(_, r)| r.statut.is_none()).count();
         assert_eq!(services, 42);
     }
 
@@ -1671,17 +1608,8 @@ mod tests {
             "UAI invalide : la lettre de contrôle devrait être T (valeur « 0350122U »)"
         );
         assert!(parsed.errors[1].reason.contains("beaucoup"));
-        assert!(
-            parsed.errors[2]
-                .reason
-                .starts_with("30 champs au lieu de 69")
-        );
-        assert!(
-            parsed
-                .records
-                .iter()
-                .all(|(l, _)| ![2, 10, 500].contains(l))
-        );
+        assert!(parsed.errors[2].reason.starts_with("30 champs au lieu de 69"));
+        assert!(parsed.records.iter().all(|(l, _)| ![2, 10, 500].contains(l)));
         assert_eq!(parsed.records[0].0, 3);
     }
 
@@ -1769,10 +1697,7 @@ mod tests {
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.records[0].0, 15);
         assert_eq!(parsed.records[0].1.statut, None);
-        assert_eq!(
-            parsed.records[0].1.siren_siret.as_deref(),
-            Some("213500168")
-        );
+        assert_eq!(parsed.records[0].1.siren_siret.as_deref(), Some("213500168"));
         assert_eq!(parsed.errors[12].reason, "valeur manquante");
     }
 
@@ -1782,14 +1707,8 @@ mod tests {
                    0350122T;Ecole;Public;35016\n";
         let err = parse_annuaire(csv.as_bytes()).unwrap_err();
         assert!(matches!(&err, SourceError::MissingColumn(c) if c == "code_nature"));
-        assert_eq!(
-            err.to_string(),
-            "colonne obligatoire absente : « code_nature »"
-        );
-        assert!(matches!(
-            parse_annuaire("".as_bytes()),
-            Err(SourceError::Empty)
-        ));
+        assert_eq!(err.to_string(), "colonne obligatoire absente : « code_nature »");
+        assert!(matches!(parse_annuaire("".as_bytes()), Err(SourceError::Empty)));
     }
 
     #[test]
@@ -1825,10 +1744,7 @@ mod tests {
         let d = |y, m, day| Some(Date::from_calendar_date(y, m, day).unwrap());
         assert_eq!(parse_date("2023-06-08"), d(2023, Month::June, 8));
         assert_eq!(parse_date("08/06/2023"), d(2023, Month::June, 8));
-        assert_eq!(
-            parse_date("2023-06-08T00:00:00+00:00"),
-            d(2023, Month::June, 8)
-        );
+        assert_eq!(parse_date("2023-06-08T00:00:00+00:00"), d(2023, Month::June, 8));
         assert_eq!(parse_date("2023-6-8"), None);
         assert_eq!(parse_date("2023-02-29"), None);
         assert_eq!(parse_date("2023-06-08x"), None);

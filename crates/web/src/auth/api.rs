@@ -489,9 +489,7 @@ pub async fn erase_user(
     User(p): User,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserDto>> {
-    Ok(Json(
-        service::erase_user_as(&state.db, &p, &id).await?.into(),
-    ))
+    Ok(Json(service::erase_user_as(&state.db, &p, &id).await?.into()))
 }
 
 /// The appointments the caller may see (optionally under one perimeter).
@@ -540,9 +538,7 @@ pub async fn create_nomination(
         user_id: user.id,
         role,
         perimeter,
-        from: body
-            .debut
-            .unwrap_or_else(|| OffsetDateTime::now_utc().date()),
+        from: body.debut.unwrap_or_else(|| OffsetDateTime::now_utc().date()),
         until: body.fin,
     };
     let a = service::grant_role(&state.db, Some(&p), &new).await?;
@@ -566,9 +562,7 @@ pub async fn end_nomination(
     ApiJson(body): ApiJson<EndNominationDto>,
 ) -> ApiResult<Json<NominationDto>> {
     Ok(Json(
-        service::end_role(&state.db, &p, &id, body.date)
-            .await?
-            .into(),
+        service::end_role(&state.db, &p, &id, body.date).await?.into(),
     ))
 }
 
@@ -586,11 +580,7 @@ pub async fn list_tokens(
     let format = q.format.unwrap_or_default();
     let page = page_for(format, q.page, q.per_page)?;
     let all = service::list_tokens(&state.db, &p).await?;
-    respond_list(
-        format,
-        "jetons",
-        map_page(paginate(all, page), JetonDto::from),
-    )
+    respond_list(format, "jetons", map_page(paginate(all, page), JetonDto::from))
 }
 
 /// Creates an API token for oneself; the secret is in this answer only.

@@ -40,9 +40,7 @@ pub fn session_cookie(secret: &str) -> Option<HeaderValue> {
 
 /// The `Set-Cookie` header that removes the session cookie.
 pub fn clear_session_cookie() -> HeaderValue {
-    HeaderValue::from_static(
-        "__Host-gouvernail_session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
-    )
+    HeaderValue::from_static("__Host-gouvernail_session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
 /// Resolves the caller: a bearer token first, else the session cookie.
@@ -69,10 +67,7 @@ pub struct MaybeUser(pub Option<Principal>);
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(MaybeUser(resolve(parts, state).await?))
     }
 }
@@ -83,10 +78,7 @@ pub struct User(pub Principal);
 impl FromRequestParts<AppState> for User {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         resolve(parts, state)
             .await?
             .map(User)

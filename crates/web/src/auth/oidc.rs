@@ -3,13 +3,11 @@
 //! once, `acr_values=eidas1`, client authentication in the request body, an RS256 ID token
 //! and a **signed** UserInfo response (`application/jwt`), as ProConnect does.
 
-use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata,
-};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata};
 use openidconnect::{
-    AdditionalClaims, AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse, UserInfoClaims,
+    AdditionalClaims, AuthType, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    UserInfoClaims,
 };
 use serde::{Deserialize, Serialize};
 
@@ -55,8 +53,7 @@ async fn metadata(
     settings: &OidcSettings,
     http: &reqwest::Client,
 ) -> Result<CoreProviderMetadata, OidcError> {
-    let issuer =
-        IssuerUrl::new(settings.issuer.clone()).map_err(|e| OidcError::Config(e.to_string()))?;
+    let issuer = IssuerUrl::new(settings.issuer.clone()).map_err(|e| OidcError::Config(e.to_string()))?;
     CoreProviderMetadata::discover_async(issuer, http)
         .await
         .map_err(|e| OidcError::Provider(e.to_string()))
@@ -74,11 +71,8 @@ pub struct Started {
 pub async fn start(settings: &OidcSettings, public_url: &str) -> Result<Started, OidcError> {
     let http = http_client()?;
     let metadata = metadata(settings, &http).await?;
-    let redirect = RedirectUrl::new(format!(
-        "{}{CALLBACK_PATH}",
-        public_url.trim_end_matches('/')
-    ))
-    .map_err(|e| OidcError::Config(e.to_string()))?;
+    let redirect = RedirectUrl::new(format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/')))
+        .map_err(|e| OidcError::Config(e.to_string()))?;
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(settings.client_id.clone()),
@@ -128,11 +122,8 @@ pub async fn finish(
 ) -> Result<Verified, OidcError> {
     let http = http_client()?;
     let metadata = metadata(settings, &http).await?;
-    let redirect = RedirectUrl::new(format!(
-        "{}{CALLBACK_PATH}",
-        public_url.trim_end_matches('/')
-    ))
-    .map_err(|e| OidcError::Config(e.to_string()))?;
+    let redirect = RedirectUrl::new(format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/')))
+        .map_err(|e| OidcError::Config(e.to_string()))?;
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(settings.client_id.clone()),

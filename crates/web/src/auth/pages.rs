@@ -32,18 +32,12 @@ pub fn routes() -> Router<AppState> {
         .route("/compte", get(account_page))
         .route("/compte/jetons", post(account_create_token))
         .route("/compte/jetons/{id}/revocation", post(account_revoke_token))
-        .route(
-            "/admin/utilisateurs",
-            get(admin_users).post(admin_create_user),
-        )
+        .route("/admin/utilisateurs", get(admin_users).post(admin_create_user))
         .route("/admin/utilisateurs/{id}", get(admin_user))
         .route("/admin/utilisateurs/{id}/statut", post(admin_user_status))
         .route("/admin/utilisateurs/{id}/roles", post(admin_user_grant))
         .route("/admin/journal", get(admin_journal))
-        .route(
-            "/academies/{code}/equipe",
-            get(team_page).post(team_appoint),
-        )
+        .route("/academies/{code}/equipe", get(team_page).post(team_appoint))
         .route("/nominations/{id}/fin", post(end_nomination))
 }
 
@@ -232,18 +226,12 @@ async fn proconnect_callback(
     let Some(code) = q.code else {
         return Err(ctx.error(CoreError::bad_request("code", "code d'autorisation absent")));
     };
-    let verified = oidc::finish(
-        &settings,
-        &state.config.public_url,
-        &code,
-        &nonce,
-        &verifier,
-    )
-    .await
-    .map_err(|e| match e {
-        oidc::OidcError::Rejected(m) => ctx.error(CoreError::bad_request("proconnect", m)),
-        other => ctx.error(CoreError::Internal(other.to_string())),
-    })?;
+    let verified = oidc::finish(&settings, &state.config.public_url, &code, &nonce, &verifier)
+        .await
+        .map_err(|e| match e {
+            oidc::OidcError::Rejected(m) => ctx.error(CoreError::bad_request("proconnect", m)),
+            other => ctx.error(CoreError::Internal(other.to_string())),
+        })?;
     let identity = SsoIdentity {
         subject: verified.subject,
         email: verified.email,
@@ -346,12 +334,7 @@ async fn account_create_token(
         &form.expiration,
         time::macros::format_description!("[year]-[month]-[day]"),
     )
-    .map_err(|_| {
-        ctx.error(CoreError::bad_request(
-            "expiration",
-            "date attendue (AAAA-MM-JJ)",
-        ))
-    })?;
+    .map_err(|_| ctx.error(CoreError::bad_request("expiration", "date attendue (AAAA-MM-JJ)")))?;
     match service::create_token_as(
         &state.db,
         p,
@@ -481,8 +464,7 @@ async fn render_user(
         .map_err(|e| ctx.error(e))?;
     let html = ctx.render(&AdminUserPage {
         ctx: ctx.clone(),
-        crumbs: Crumbs::new(u.display_name.clone())
-            .link("/admin/utilisateurs", ctx.t("admin-users-title")),
+        crumbs: Crumbs::new(u.display_name.clone()).link("/admin/utilisateurs", ctx.t("admin-users-title")),
         u,
         assignments,
         history,
@@ -493,11 +475,7 @@ async fn render_user(
     Ok((status, html).into_response())
 }
 
-async fn admin_user(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> PageResponse {
+async fn admin_user(ctx: PageCtx, State(state): State<AppState>, Path(id): Path<String>) -> PageResponse {
     render_user(&ctx, &state, &id, None, StatusCode::OK).await
 }
 
@@ -554,8 +532,7 @@ fn grant_from_form(user_id: String, form: &GrantForm) -> Result<NewAssignment, C
         user_id,
         role: Role::parse(&form.role)?,
         perimeter: Perimeter::parse(&form.perimetre)?,
-        from: form_date("debut", form.debut.as_deref())?
-            .unwrap_or_else(|| OffsetDateTime::now_utc().date()),
+        from: form_date("debut", form.debut.as_deref())?.unwrap_or_else(|| OffsetDateTime::now_utc().date()),
         until: form_date("fin", form.fin.as_deref())?,
     })
 }
@@ -568,9 +545,7 @@ async fn admin_user_grant(
 ) -> PageResponse {
     let p = ctx.require_user()?;
     let result = match grant_from_form(id.clone(), &form) {
-        Ok(new) => service::grant_role(&state.db, Some(p), &new)
-            .await
-            .map(|_| ()),
+        Ok(new) => service::grant_role(&state.db, Some(p), &new).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match result {
@@ -703,11 +678,7 @@ async fn render_team(
     Ok((status, html).into_response())
 }
 
-async fn team_page(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-) -> PageResponse {
+async fn team_page(ctx: PageCtx, State(state): State<AppState>, Path(code): Path<String>) -> PageResponse {
     render_team(&ctx, &state, &code, None, StatusCode::OK).await
 }
 
@@ -740,9 +711,7 @@ async fn team_appoint(
     .await;
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/academies/{code}/equipe")).into_response()),
-        Err(
-            e @ (CoreError::Validation(_) | CoreError::BadRequest(_) | CoreError::NotFound { .. }),
-        ) => {
+        Err(e @ (CoreError::Validation(_) | CoreError::BadRequest(_) | CoreError::NotFound { .. })) => {
             render_team(
                 &ctx,
                 &state,

@@ -597,11 +597,7 @@ pub async fn list_regions(
     let format = q.format.unwrap_or_default();
     let page = page_for(format, q.page, q.per_page)?;
     let all = service::list_regions(&state.db).await?;
-    respond_list(
-        format,
-        "regions",
-        map_page(paginate(all, page), RegionDto::from),
-    )
+    respond_list(format, "regions", map_page(paginate(all, page), RegionDto::from))
 }
 
 /// Lists the régions académiques.
@@ -758,11 +754,7 @@ pub async fn list_collectivites(
         code_departement: q.code_departement,
     };
     let result = service::list_collectivites(&state.db, &filter, page).await?;
-    respond_list(
-        format,
-        "collectivites",
-        map_page(result, CollectiviteDto::from),
-    )
+    respond_list(format, "collectivites", map_page(result, CollectiviteDto::from))
 }
 
 /// One collectivité, with its territory.
@@ -809,11 +801,7 @@ pub async fn list_etablissements(
         q: q.q,
     };
     let result = service::list_etablissements(&state.db, &filter, page).await?;
-    respond_list(
-        format,
-        "etablissements",
-        map_page(result, EtablissementDto::from),
-    )
+    respond_list(format, "etablissements", map_page(result, EtablissementDto::from))
 }
 
 /// One school, with its competent collectivité.
@@ -828,7 +816,5 @@ pub async fn get_etablissement(
     State(state): State<AppState>,
     Path(uai): Path<String>,
 ) -> ApiResult<Json<EtablissementDto>> {
-    Ok(Json(
-        service::get_etablissement(&state.db, &uai).await?.into(),
-    ))
+    Ok(Json(service::get_etablissement(&state.db, &uai).await?.into()))
 }

@@ -79,24 +79,17 @@ struct AcademiePage {
     detail: AcademieDetail,
 }
 
-async fn academie(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-) -> PageResult {
+async fn academie(ctx: PageCtx, State(state): State<AppState>, Path(code): Path<String>) -> PageResult {
     let detail = service::get_academie(&state.db, &code)
         .await
         .map_err(|e| ctx.error(e))?;
     let a = &detail.academie;
-    let crumbs =
-        Crumbs::new(a.nom.clone()).link_opt(a.code_region_academique.as_ref().map(|code| {
-            (
-                format!("/regions-academiques/{code}"),
-                a.nom_region_academique
-                    .clone()
-                    .unwrap_or_else(|| code.clone()),
-            )
-        }));
+    let crumbs = Crumbs::new(a.nom.clone()).link_opt(a.code_region_academique.as_ref().map(|code| {
+        (
+            format!("/regions-academiques/{code}"),
+            a.nom_region_academique.clone().unwrap_or_else(|| code.clone()),
+        )
+    }));
     ctx.render(&AcademiePage {
         ctx: ctx.clone(),
         crumbs,
@@ -295,8 +288,8 @@ async fn collectivite(
         etablissements.page_count(),
         etablissements.total,
     );
-    let crumbs = Crumbs::new(detail.collectivite.nom.clone())
-        .link("/collectivites", ctx.t("nav-collectivites"));
+    let crumbs =
+        Crumbs::new(detail.collectivite.nom.clone()).link("/collectivites", ctx.t("nav-collectivites"));
     ctx.render(&CollectivitePage {
         ctx: ctx.clone(),
         crumbs,
@@ -399,11 +392,7 @@ struct EtablissementPage {
     e: Etablissement,
 }
 
-async fn etablissement(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Path(uai): Path<String>,
-) -> PageResult {
+async fn etablissement(ctx: PageCtx, State(state): State<AppState>, Path(uai): Path<String>) -> PageResult {
     let e = service::get_etablissement(&state.db, &uai)
         .await
         .map_err(|e| ctx.error(e))?;
@@ -418,10 +407,7 @@ async fn etablissement(
             format!("/departements/{}", e.code_departement),
             e.nom_departement.clone(),
         )
-        .link(
-            format!("/communes/{}", e.code_commune),
-            e.nom_commune.clone(),
-        );
+        .link(format!("/communes/{}", e.code_commune), e.nom_commune.clone());
     ctx.render(&EtablissementPage {
         ctx: ctx.clone(),
         crumbs,
