@@ -1,0 +1,810 @@
+//! The authorization matrix, built from the OpenAPI document: every operation × every
+//! role × a subject that is the caller's own perimeter, a child, a parent, a sibling, an
+//! unrelated one, or an anonymous caller. The expectations below are written from the
+//! rules of the issue, independently of the policy code; the test fails when an operation
+//! of the document has none. Every refused request must leave the database unchanged.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use gouvernail_core::audit::Actor;
+use gouvernail_core::db::{Db, Sql};
+use gouvernail_core::identity::model::Organisation;
+use gouvernail_core::identity::service::{self, NewAssignment};
+use gouvernail_core::identity::{Perimeter, Role};
+use gouvernail_core::territory::import::{self, AnnuaireOptions, NoProgress};
+use gouvernail_core::testkit::{Seed, TestDb, shared_data_dir};
+use gouvernail_web::{AppState, WebConfig};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use tower::ServiceExt;
+
+type E = Box<dyn std::error::Error>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Relation {
+    Own,
+    Child,
+    Parent,
+    Sibling,
+    Unrelated,
+}
+
+const RELATIONS: [Relation; 5] = [
+    Relation::Own,
+    Relation::Child,
+    Relation::Parent,
+    Relation::Sibling,
+    Relation::Unrelated,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exp {
+    Ok,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+}
+
+impl Exp {
+    fn matches(self, status: StatusCode) -> bool {
+        match self {
+            Exp::Ok => status.is_success(),
+            Exp::Unauthenticated => status == StatusCode::UNAUTHORIZED,
+            Exp::Forbidden => status == StatusCode::FORBIDDEN,
+            Exp::NotFound => status == StatusCode::NOT_FOUND,
+        }
+    }
+}
+
+/// The perimeters around a caller's own.
+fn subjects(own: &str) -> BTreeMap<Relation, &'static str> {
+    let mut m = BTreeMap::new();
+    match own {
+        "academie:14" => {
+            m.insert(Relation::Own, "academie:14");
+            m.insert(Relation::Child, "departement:35");
+            m.insert(Relation::Parent, "region-academique:53");
+            m.insert(Relation::Sibling, "academie:02");
+            m.insert(Relation::Unrelated, "collectivite:200053767");
+        }
+        "collectivite:223500018" => {
+            m.insert(Relation::Own, "collectivite:223500018");
+            m.insert(Relation::Child, "etablissement:0351849V");
+            m.insert(Relation::Parent, "departement:35");
+            m.insert(Relation::Sibling, "collectivite:222200016");
+            m.insert(Relation::Unrelated, "academie:02");
+        }
+        "organisation:canope" => {
+            m.insert(Relation::Own, "organisation:canope");
+            m.insert(Relation::Parent, "national");
+            m.insert(Relation::Sibling, "organisation:cned");
+            m.insert(Relation::Unrelated, "academie:02");
+        }
+        // National roles: everything is below them.
+        _ => {
+            m.insert(Relation::Own, "national");
+            m.insert(Relation::Child, "academie:14");
+        }
+    }
+    m
+}
+
+const ROLES: &[(&str, &str)] = &[
+    ("administrateur-national", "national"),
+    ("pilote-national", "national"),
+    ("recteur", "academie:14"),
+    ("dan", "academie:14"),
+    ("membre-dane", "academie:14"),
+    ("representant-collectivite", "collectivite:223500018"),
+    ("partenaire", "organisation:canope"),
+    ("expert", "national"),
+    ("observateur", "academie:14"),
+];
+
+fn is_national(role: &str) -> bool {
+    matches!(role, "administrateur-national" | "pilote-national" | "expert")
+}
+
+/// Independent statement of the rules: may `role` (held on its perimeter) see `rel`?
+fn reads(role: &str, rel: Relation) -> bool {
+    is_national(role) || matches!(rel, Relation::Own | Relation::Child)
+}
+
+fn appoints_observers(role: &str, rel: Relation) -> bool {
+    match role {
+        "administrateur-national" => true,
+        "recteur" | "dan" => matches!(rel, Relation::Own | Relation::Child),
+        _ => false,
+    }
+}
+
+/// Read a subject, or 404.
+fn read_rule(role: Option<&str>, rel: Relation) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some(r) if reads(r, rel) => Exp::Ok,
+        Some(_) => Exp::NotFound,
+    }
+}
+
+/// Appoint (or end the appointment of) an observer on a subject.
+fn appoint_rule(role: Option<&str>, rel: Relation) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some(r) if !reads(r, rel) => Exp::NotFound,
+        Some(r) if appoints_observers(r, rel) => Exp::Ok,
+        Some(_) => Exp::Forbidden,
+    }
+}
+
+fn admin_only(role: Option<&str>) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some("administrateur-national") => Exp::Ok,
+        Some(_) => Exp::Forbidden,
+    }
+}
+
+fn any_account(role: Option<&str>) -> Exp {
+    if role.is_some() {
+        Exp::Ok
+    } else {
+        Exp::Unauthenticated
+    }
+}
+
+/// One's own object (account, token, history) or, for an administrator, anyone's;
+/// someone else's is answered as not found.
+fn own_object(role: Option<&str>, rel: Relation) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some("administrateur-national") => Exp::Ok,
+        Some(_) if rel == Relation::Own => Exp::Ok,
+        Some(_) => Exp::NotFound,
+    }
+}
+
+struct World {
+    router: Router,
+    db: Db,
+    /// role → (user id, token)
+    callers: BTreeMap<&'static str, (String, String)>,
+    /// An account to appoint people to.
+    target_email: String,
+    /// perimeter → an observer's appointment there (to end).
+    appointments: BTreeMap<&'static str, String>,
+    _t: TestDb,
+}
+
+async fn world() -> Result<World, E> {
+    let t = TestDb::new(Seed::Referential).await?;
+    let db = t.db.clone();
+    let dir = shared_data_dir().ok_or("../shared/data is missing")?;
+    let bytes = std::fs::read(dir.join("annuaire_education_35_extrait_2023-06.csv"))?;
+    import::import_annuaire(&db, bytes.as_slice(), AnnuaireOptions::default(), &NoProgress).await?;
+    let mut tx = db.begin().await?;
+    for (id, nom) in [("canope", "Réseau Canopé"), ("cned", "CNED")] {
+        let org = Organisation {
+            id: id.into(),
+            nom: nom.into(),
+            kind: "operateur".into(),
+            siren: None,
+        };
+        gouvernail_core::identity::repo::upsert_organisation(&mut tx, &org, OffsetDateTime::now_utc())
+            .await?;
+    }
+    tx.commit().await?;
+    let yesterday = OffsetDateTime::now_utc().date() - Duration::days(1);
+    let expires = OffsetDateTime::now_utc().date() + Duration::days(30);
+    let mut callers = BTreeMap::new();
+    for (role, perimeter) in ROLES {
+        let user =
+            service::create_user(&db, &Actor::cli(), &format!("{role}@matrice.fr"), role, None).await?;
+        service::grant_role(
+            &db,
+            None,
+            &NewAssignment {
+                user_id: user.id.clone(),
+                role: Role::parse(role)?,
+                perimeter: Perimeter::parse(perimeter)?,
+                from: yesterday,
+                until: None,
+            },
+        )
+        .await?;
+        let (_, token) =
+            service::create_token(&db, &Actor::cli(), &user.id, "matrice", false, expires).await?;
+        callers.insert(*role, (user.id, token));
+    }
+    let target = service::create_user(&db, &Actor::cli(), "cible@matrice.fr", "Cible", None).await?;
+    let mut appointments = BTreeMap::new();
+    for (_, own) in ROLES {
+        for subject in subjects(own).values() {
+            if appointments.contains_key(subject) {
+                continue;
+            }
+            let a = service::grant_role(
+                &db,
+                None,
+                &NewAssignment {
+                    user_id: target.id.clone(),
+                    role: Role::Observateur,
+                    perimeter: Perimeter::parse(subject)?,
+                    from: yesterday,
+                    until: None,
+                },
+            )
+            .await?;
+            appointments.insert(*subject, a.id);
+        }
+    }
+    let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
+    Ok(World {
+        router,
+        db,
+        callers,
+        target_email: target.email,
+        appointments,
+        _t: t,
+    })
+}
+
+#[derive(sqlx::FromRow, Debug, PartialEq, Eq)]
+struct Snapshot {
+    audit: i64,
+    users: i64,
+    roles: i64,
+    open_roles: i64,
+    tokens: i64,
+    live_tokens: i64,
+    versions: i64,
+}
+
+async fn snapshot(db: &Db) -> Result<Snapshot, E> {
+    Ok(db
+        .fetch_optional(Sql::new(
+            "SELECT (SELECT COUNT(*) FROM audit_entry) AS audit, (SELECT COUNT(*) FROM app_user) AS users, \
+             (SELECT COUNT(*) FROM role_assignment) AS roles, \
+             (SELECT COUNT(*) FROM role_assignment WHERE valid_until IS NULL) AS open_roles, \
+             (SELECT COUNT(*) FROM api_token) AS tokens, \
+             (SELECT COUNT(*) FROM api_token WHERE revoked_at IS NULL) AS live_tokens, \
+             (SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM app_user) AS versions",
+        ))
+        .await?
+        .ok_or("no snapshot")?)
+}
+
+async fn call(
+    w: &World,
+    method: &Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Result<(StatusCode, Value), E> {
+    let mut req = Request::builder().method(method.clone()).uri(uri);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string()))?,
+        None => req.body(Body::empty())?,
+    };
+    let response = w.router.clone().oneshot(req).await?;
+    let status = response.status();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+}
+
+/// One request of the matrix: what to send and what to expect.
+struct Case {
+    uri: String,
+    body: Option<Value>,
+    expect: Exp,
+    label: String,
+}
+
+/// The requests for operation `op` by `role` (None: anonymous) on every subject.
+async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option<Vec<Case>>, E> {
+    let own = role
+        .and_then(|r| ROLES.iter().find(|(name, _)| *name == r))
+        .map_or("national", |(_, p)| *p);
+    let subjects = subjects(own);
+    let me = role.and_then(|r| w.callers.get(r)).map(|(id, _)| id.clone());
+    let other_user = w
+        .callers
+        .get("observateur")
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    let other_user = if me.as_deref() == Some(other_user.as_str()) {
+        w.callers.get("dan").map(|(id, _)| id.clone()).unwrap_or_default()
+    } else {
+        other_user
+    };
+    let per_subject = |f: &dyn Fn(Relation, &str) -> Case| -> Vec<Case> {
+        let rels: Vec<(Relation, &str)> = if role.is_none() {
+            vec![(Relation::Own, "academie:14")]
+        } else {
+            RELATIONS
+                .iter()
+                .filter_map(|r| subjects.get(r).map(|s| (*r, *s)))
+                .collect()
+        };
+        rels.into_iter().map(|(rel, s)| f(rel, s)).collect()
+    };
+    let one = |uri: &str, body: Option<Value>, expect: Exp| {
+        vec![Case {
+            uri: uri.to_owned(),
+            body,
+            expect,
+            label: String::new(),
+        }]
+    };
+    let territory = |uri: &str| one(uri, None, Exp::Ok);
+    Ok(Some(match op {
+        "GET /healthz" => territory("/healthz"),
+        "GET /readyz" => territory("/readyz"),
+        "GET /api/v1/regions" => territory("/api/v1/regions"),
+        "GET /api/v1/regions-academiques" => territory("/api/v1/regions-academiques"),
+        "GET /api/v1/academies" => territory("/api/v1/academies"),
+        "GET /api/v1/academies/{code}" => territory("/api/v1/academies/14"),
+        "GET /api/v1/departements" => territory("/api/v1/departements"),
+        "GET /api/v1/departements/{code}" => territory("/api/v1/departements/35"),
+        "GET /api/v1/communes" => territory("/api/v1/communes?codeDepartement=35"),
+        "GET /api/v1/communes/{code}" => territory("/api/v1/communes/35238"),
+        "GET /api/v1/collectivites" => territory("/api/v1/collectivites?type=region"),
+        "GET /api/v1/collectivites/{siren}" => territory("/api/v1/collectivites/223500018"),
+        "GET /api/v1/etablissements" => territory("/api/v1/etablissements?codeDepartement=35"),
+        "GET /api/v1/etablissements/{uai}" => territory("/api/v1/etablissements/0351849V"),
+        "GET /api/v1/me" => one("/api/v1/me", None, any_account(role)),
+        "GET /api/v1/utilisateurs" => one("/api/v1/utilisateurs", None, admin_only(role)),
+        "POST /api/v1/utilisateurs" => one(
+            "/api/v1/utilisateurs",
+            Some(
+                json!({ "email": format!("nouveau-{}@matrice.fr", role.unwrap_or("anonyme")), "nom": "Nouveau" }),
+            ),
+            admin_only(role),
+        ),
+        "GET /api/v1/utilisateurs/{id}" => {
+            let mut v = Vec::new();
+            if let Some(me) = &me {
+                v.push(Case {
+                    uri: format!("/api/v1/utilisateurs/{me}"),
+                    body: None,
+                    expect: own_object(role, Relation::Own),
+                    label: "own".into(),
+                });
+            }
+            v.push(Case {
+                uri: format!("/api/v1/utilisateurs/{other_user}"),
+                body: None,
+                expect: own_object(role, Relation::Unrelated),
+                label: "other".into(),
+            });
+            v
+        }
+        "PATCH /api/v1/utilisateurs/{id}" => {
+            // An administrator renames the target; others are refused, even on their own account.
+            let target = &w.target_email;
+            let version = snapshot_user_version(&w.db, target).await?;
+            let id = user_id(&w.db, target).await?;
+            one(
+                &format!("/api/v1/utilisateurs/{id}"),
+                Some(json!({ "version": version, "nom": "Cible renommée" })),
+                admin_only(role),
+            )
+        }
+        "POST /api/v1/utilisateurs/{id}/effacement" => {
+            let victim = service::create_user(
+                &w.db,
+                &Actor::cli(),
+                &format!("victime-{}@matrice.fr", role.unwrap_or("anonyme")),
+                "Victime",
+                None,
+            )
+            .await?;
+            one(
+                &format!("/api/v1/utilisateurs/{}/effacement", victim.id),
+                None,
+                admin_only(role),
+            )
+        }
+        "GET /api/v1/nominations" => per_subject(&|rel, s| Case {
+            uri: format!("/api/v1/nominations?perimetre={s}"),
+            body: None,
+            expect: read_rule(role, rel),
+            label: format!("{rel:?} {s}"),
+        }),
+        "POST /api/v1/nominations" => per_subject(&|rel, s| Case {
+            uri: "/api/v1/nominations".into(),
+            body: Some(json!({ "email": w.target_email, "role": "observateur", "perimetre": s })),
+            expect: appoint_rule(role, rel),
+            label: format!("{rel:?} {s}"),
+        }),
+        "POST /api/v1/nominations/{id}/fin" => per_subject(&|rel, s| Case {
+            uri: format!(
+                "/api/v1/nominations/{}/fin",
+                w.appointments.get(s).cloned().unwrap_or_default()
+            ),
+            body: Some(json!({})),
+            expect: appoint_rule(role, rel),
+            label: format!("{rel:?} {s}"),
+        }),
+        "GET /api/v1/jetons" => one("/api/v1/jetons", None, any_account(role)),
+        "POST /api/v1/jetons" => one(
+            "/api/v1/jetons",
+            Some(
+                json!({ "nom": "matrice", "expiration": (OffsetDateTime::now_utc().date() + Duration::days(3)).to_string() }),
+            ),
+            any_account(role),
+        ),
+        "DELETE /api/v1/jetons/{id}" => {
+            // Someone else's token: never revocable but by an administrator.
+            let victim = w
+                .callers
+                .get("membre-dane")
+                .map(|(id, _)| id.clone())
+                .unwrap_or_default();
+            let (token, _) = service::create_token(
+                &w.db,
+                &Actor::cli(),
+                &victim,
+                "à révoquer",
+                false,
+                OffsetDateTime::now_utc().date() + Duration::days(3),
+            )
+            .await?;
+            let rel = if role == Some("membre-dane") {
+                Relation::Own
+            } else {
+                Relation::Unrelated
+            };
+            one(
+                &format!("/api/v1/jetons/{}", token.id),
+                None,
+                own_object(role, rel),
+            )
+        }
+        "GET /api/v1/journal" => one("/api/v1/journal", None, admin_only(role)),
+        "GET /api/v1/journal-verification" => one("/api/v1/journal-verification", None, admin_only(role)),
+        "GET /api/v1/journal/{objet}/{id}" => {
+            let mut v = Vec::new();
+            if let Some(me) = &me {
+                v.push(Case {
+                    uri: format!("/api/v1/journal/utilisateur/{me}"),
+                    body: None,
+                    expect: own_object(role, Relation::Own),
+                    label: "own".into(),
+                });
+            }
+            v.push(Case {
+                uri: format!("/api/v1/journal/utilisateur/{other_user}"),
+                body: None,
+                expect: own_object(role, Relation::Unrelated),
+                label: "other".into(),
+            });
+            v
+        }
+        _ => return Ok(None),
+    }))
+}
+
+async fn user_id(db: &Db, email: &str) -> Result<String, E> {
+    Ok(service::user_by_email(db, email).await?.id)
+}
+
+async fn snapshot_user_version(db: &Db, email: &str) -> Result<i64, E> {
+    Ok(service::user_by_email(db, email).await?.version)
+}
+
+#[tokio::test]
+async fn every_operation_of_the_openapi_document_obeys_the_matrix() -> Result<(), E> {
+    let w = world().await?;
+    let (_, doc) = call(&w, &Method::GET, "/api/v1/openapi.json", None, None).await?;
+    let paths = doc["paths"].as_object().ok_or("no paths")?;
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item[method].is_object() {
+                operations.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    assert!(operations.len() >= 29, "{} operations", operations.len());
+    let mut missing = Vec::new();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (method, path) in &operations {
+        let op = format!("{method} {path}");
+        let m = Method::from_bytes(method.as_bytes())?;
+        let mut callers: Vec<Option<&'static str>> = ROLES.iter().map(|(r, _)| Some(*r)).collect();
+        callers.push(None);
+        for role in callers {
+            let Some(list) = cases(&w, &op, role).await? else {
+                missing.push(op.clone());
+                break;
+            };
+            let token = role.and_then(|r| w.callers.get(r)).map(|(_, t)| t.as_str());
+            for case in list {
+                let before = snapshot(&w.db).await?;
+                let (status, body) = call(&w, &m, &case.uri, token, case.body.as_ref()).await?;
+                checked += 1;
+                if !case.expect.matches(status) {
+                    failures.push(format!(
+                        "{op} as {role:?} [{}]: expected {:?}, got {status} {body}",
+                        case.label, case.expect
+                    ));
+                }
+                if !status.is_success() {
+                    let after = snapshot(&w.db).await?;
+                    if after != before {
+                        failures.push(format!("{op} as {role:?} [{}]: refused ({status}) but the database changed: {before:?} → {after:?}", case.label));
+                    }
+                    if status != StatusCode::UNAUTHORIZED {
+                        assert!(
+                            body["error"]["code"].is_string(),
+                            "{op}: error envelope expected, got {body}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("matrix: {checked} requests over {} operations", operations.len());
+    assert!(missing.is_empty(), "operations without expectations: {missing:?}");
+    assert!(checked > 300, "only {checked} requests");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} requests wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_dan_token_changes_its_academie_and_not_another_and_an_observer_only_reads() -> Result<(), E> {
+    let w = world().await?;
+    let dan = w.callers.get("dan").map(|(_, t)| t.clone()).ok_or("no dan")?;
+    let obs = w
+        .callers
+        .get("observateur")
+        .map(|(_, t)| t.clone())
+        .ok_or("no observer")?;
+    let appoint = |p: &str| json!({ "email": w.target_email, "role": "membre-dane", "perimetre": p });
+    let (s, _) = call(
+        &w,
+        &Method::POST,
+        "/api/v1/nominations",
+        Some(&dan),
+        Some(&appoint("academie:14")),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = call(
+        &w,
+        &Method::GET,
+        "/api/v1/nominations?perimetre=academie:14",
+        Some(&dan),
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(
+        &w,
+        &Method::GET,
+        "/api/v1/nominations?perimetre=academie:02",
+        Some(&dan),
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        &w,
+        &Method::POST,
+        "/api/v1/nominations",
+        Some(&dan),
+        Some(&appoint("academie:02")),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        &w,
+        &Method::GET,
+        "/api/v1/nominations?perimetre=academie:14",
+        Some(&obs),
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(
+        &w,
+        &Method::POST,
+        "/api/v1/nominations",
+        Some(&obs),
+        Some(&appoint("academie:14")),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_revoked_token_or_an_ended_role_stops_working_at_once() -> Result<(), E> {
+    let w = world().await?;
+    let (dan_id, dan) = w.callers.get("dan").cloned().ok_or("no dan")?;
+    let (s, _) = call(
+        &w,
+        &Method::GET,
+        "/api/v1/nominations?perimetre=academie:14",
+        Some(&dan),
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    // The administrator ends the DAN's role: the next request no longer sees académie 14.
+    let admin = w
+        .callers
+        .get("administrateur-national")
+        .map(|(_, t)| t.clone())
+        .ok_or("no admin")?;
+    let (_, list) = call(
+        &w,
+        &Method::GET,
+        "/api/v1/nominations?perimetre=academie:14",
+        Some(&admin),
+        None,
+    )
+    .await?;
+    let id = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["utilisateur"] == dan_id.as_str() && a["role"] == "dan")
+        .and_then(|a| a["id"].as_str())
+        .ok_or("the DAN's appointment")?
+        .to_owned();
+    let today = OffsetDateTime::now_utc().date().to_string();
+    let (s, _) = call(
+        &w,
+        &Method::POST,
+        &format!("/api/v1/nominations/{id}/fin"),
+        Some(&admin),
+        Some(&json!({ "date": today })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(
+        &w,
+        &Method::GET,
+        "/api/v1/nominations?perimetre=academie:14",
+        Some(&dan),
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A token revoked by its owner fails on the next request.
+    let (_, obs) = w.callers.get("observateur").cloned().ok_or("no observer")?;
+    let (_, tokens) = call(&w, &Method::GET, "/api/v1/jetons", Some(&obs), None).await?;
+    let token_id = tokens["items"][0]["id"].as_str().ok_or("a token")?.to_owned();
+    let (s, _) = call(
+        &w,
+        &Method::DELETE,
+        &format!("/api/v1/jetons/{token_id}"),
+        Some(&obs),
+        None,
+    )
+    .await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, body) = call(&w, &Method::GET, "/api/v1/me", Some(&obs), None).await?;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    Ok(())
+}
+
+#[tokio::test]
+async fn fields_that_may_not_be_set_are_refused_never_applied() -> Result<(), E> {
+    let w = world().await?;
+    let (obs_id, obs) = w.callers.get("observateur").cloned().ok_or("no observer")?;
+    let admin = w
+        .callers
+        .get("administrateur-national")
+        .map(|(_, t)| t.clone())
+        .ok_or("no admin")?;
+    let before = snapshot(&w.db).await?;
+    // A token for someone else, smuggled through the body.
+    let expiration = (OffsetDateTime::now_utc().date() + Duration::days(3)).to_string();
+    let (s, body) = call(
+        &w,
+        &Method::POST,
+        "/api/v1/jetons",
+        Some(&obs),
+        Some(&json!({ "nom": "x", "expiration": expiration, "utilisateur": "quelqu-un-d-autre" })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["fields"][0]["field"], "utilisateur");
+    // Roles or e-mail through an account change; an appointer smuggled into a nomination.
+    let (s, _) = call(
+        &w,
+        &Method::PATCH,
+        &format!("/api/v1/utilisateurs/{obs_id}"),
+        Some(&admin),
+        Some(&json!({ "version": 1, "email": "pirate@x.fr" })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = call(
+        &w,
+        &Method::PATCH,
+        &format!("/api/v1/utilisateurs/{obs_id}"),
+        Some(&admin),
+        Some(&json!({ "version": 1, "roles": ["administrateur-national"] })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = call(
+        &w,
+        &Method::POST,
+        "/api/v1/nominations",
+        Some(&admin),
+        Some(&json!({ "email": w.target_email, "role": "observateur", "perimetre": "academie:14", "nommePar": obs_id })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(snapshot(&w.db).await?, before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_concurrent_account_change_gets_409_with_the_current_version() -> Result<(), E> {
+    let w = world().await?;
+    let admin = w
+        .callers
+        .get("administrateur-national")
+        .map(|(_, t)| t.clone())
+        .ok_or("no admin")?;
+    let id = user_id(&w.db, &w.target_email).await?;
+    let version = snapshot_user_version(&w.db, &w.target_email).await?;
+    let uri = format!("/api/v1/utilisateurs/{id}");
+    let (s, _) = call(
+        &w,
+        &Method::PATCH,
+        &uri,
+        Some(&admin),
+        Some(&json!({ "version": version, "nom": "Premier" })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = call(
+        &w,
+        &Method::PATCH,
+        &uri,
+        Some(&admin),
+        Some(&json!({ "version": version, "nom": "Second" })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "conflict");
+    let (_, now) = call(&w, &Method::GET, &uri, Some(&admin), None).await?;
+    assert_eq!(now["nom"], "Premier");
+    // Its history shows who changed what.
+    let (_, history) = call(
+        &w,
+        &Method::GET,
+        &format!("/api/v1/journal/utilisateur/{id}"),
+        Some(&admin),
+        None,
+    )
+    .await?;
+    assert_eq!(history[0]["action"], "modifier");
+    assert_eq!(history[0]["avant"]["nom"], "Cible");
+    assert_eq!(history[0]["apres"]["nom"], "Premier");
+    Ok(())
+}
