@@ -190,6 +190,7 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
     let csv = fictitious_annuaire(&communes, DEMO_SCHOOLS);
     let schools =
         import::import_annuaire(db, csv.as_bytes(), AnnuaireOptions { fictitious: true }, progress).await?;
+    load_demo_accounts(db).await?;
     Ok(DemoReport { referential, schools })
 }
 
