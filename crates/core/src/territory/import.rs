@@ -888,7 +888,7 @@ pub async fn import_annuaire<R: Read>(
     }
     report.rejected.sort_by_key(|r| r.error.line);
 
-    let existing = repo::existing_uais(db, &uais).await?.len() as u64;
+    let before = repo::count_table(db, "etablissement").await?;
     progress.begin("établissements", rows.len() as u64);
     let mut tx = db.begin().await?;
     let written = upsert_in_chunks(
@@ -905,7 +905,8 @@ pub async fn import_annuaire<R: Read>(
     tx.commit().await?;
     progress.end();
     report.imported = written;
-    report.created = written.saturating_sub(existing);
+    let after = repo::count_table(db, "etablissement").await?;
+    report.created = u64::try_from(after - before).unwrap_or(0);
     Ok(report)
 }
 
