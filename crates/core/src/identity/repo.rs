@@ -216,6 +216,16 @@ pub async fn all_assignments(db: &Db, kind: Option<&str>, code: Option<&str>) ->
     db.fetch_all(q).await
 }
 
+pub async fn find_assignment_tx(tx: &mut Tx, id: &str) -> CoreResult<Option<Assignment>> {
+    tx.fetch_optional(
+        Sql::new(&format!(
+            "SELECT {ASSIGNMENT_COLUMNS} FROM role_assignment r JOIN app_user u ON u.id = r.user_id WHERE r.id = "
+        ))
+        .bind(id),
+    )
+    .await
+}
+
 pub async fn find_assignment(db: &Db, id: &str) -> CoreResult<Option<Assignment>> {
     db.fetch_optional(
         Sql::new(&format!(

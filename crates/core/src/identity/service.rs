@@ -255,9 +255,6 @@ pub async fn update_user_as(
     patch: &UserPatch,
 ) -> CoreResult<User> {
     by.require_admin()?;
-    if !by.is_admin() {
-        return Err(CoreError::not_found("utilisateur", id));
-    }
     update_user(db, &by.actor(), id, version, patch).await
 }
 
@@ -284,7 +281,7 @@ pub async fn disable_by_email(db: &Db, email: &str) -> CoreResult<User> {
 /// their roles end, their sessions and tokens too, and the audit trail replaces their
 /// name and their account's states by the pseudonym — without breaking the chain.
 pub async fn erase_user(db: &Db, actor: &Actor, id: &str) -> CoreResult<User> {
-    let current = repo::find_user(db, id)
+    repo::find_user(db, id)
         .await?
         .ok_or_else(|| CoreError::not_found("utilisateur", id))?;
     let pseudonym = format!("personne-{}", &audit::sha256_hex(id)[..10]);
@@ -313,7 +310,6 @@ pub async fn erase_user(db: &Db, actor: &Actor, id: &str) -> CoreResult<User> {
         .await?
         .ok_or_else(|| CoreError::not_found("utilisateur", id))?;
     tx.commit().await?;
-    let _ = current;
     Ok(after)
 }
 
@@ -641,11 +637,9 @@ pub async fn grant_role(db: &Db, by: Option<&Principal>, new: &NewAssignment) ->
         now(),
     )
     .await?;
-    tx.commit().await?;
-    let assignment = repo::find_assignment(db, &id)
+    let assignment = repo::find_assignment_tx(&mut tx, &id)
         .await?
         .ok_or_else(|| CoreError::not_found("nomination", &id))?;
-    let mut tx = db.begin().await?;
     audit::record(
         &mut tx,
         &actor,
@@ -689,11 +683,9 @@ pub async fn end_role(db: &Db, by: &Principal, id: &str, on: Option<Date>) -> Co
     }
     let mut tx = db.begin().await?;
     repo::end_assignment(&mut tx, id, on, Some(&by.user.id), now()).await?;
-    tx.commit().await?;
-    let after = repo::find_assignment(db, id)
+    let after = repo::find_assignment_tx(&mut tx, id)
         .await?
         .ok_or_else(|| CoreError::not_found("nomination", id))?;
-    let mut tx = db.begin().await?;
     audit::record(
         &mut tx,
         &by.actor(),
