@@ -283,6 +283,16 @@ pub async fn load_demo_accounts(db: &Db) -> CoreResult<()> {
             siren: None,
         };
         crate::identity::repo::upsert_organisation(&mut tx, &org, stamp).await?;
+        crate::audit::record(
+            &mut tx,
+            &crate::audit::Actor::system(),
+            "creer",
+            "organisation",
+            &org.id,
+            None,
+            Some(&serde_json::json!({ "nom": org.nom, "type": org.kind })),
+        )
+        .await?;
     }
     tx.commit().await?;
     let from = time::macros::date!(2025 - 09 - 01);

@@ -52,6 +52,13 @@ fn template_key(seed: Seed) -> String {
     crate::territory::import::bundled::COMMUNES.len().hash(&mut h);
     crate::territory::import::bundled::COLLECTIVITES.hash(&mut h);
     crate::territory::import::bundled::ACADEMIES.hash(&mut h);
+    // The code that fills the template changes with the build: key on the test binary too.
+    if let Ok(modified) = std::env::current_exe()
+        .and_then(|p| p.metadata())
+        .and_then(|m| m.modified())
+    {
+        modified.hash(&mut h);
+    }
     format!(
         "{}_{:016x}",
         if seed == Seed::Empty { "empty" } else { "ref" },

@@ -680,6 +680,19 @@ pub async fn import_referential(
         .await?;
     }
     progress.advance(250);
+    crate::audit::record(
+        &mut tx,
+        &import_actor(),
+        "importer",
+        "referentiel",
+        match source {
+            ReferentialSource::Bundled => "embarque",
+            ReferentialSource::Dir(_) => "dossier",
+        },
+        None,
+        Some(&serde_json::json!({ "lues": report.read, "ecrites": report.imported, "rejetees": report.rejected.len() })),
+    )
+    .await?;
     tx.commit().await?;
     progress.end();
     report.created = referential_rows(db).await?.saturating_sub(before);
@@ -700,6 +713,14 @@ async fn referential_rows(db: &Db) -> CoreResult<u64> {
         total += u64::try_from(repo::count_table(db, table).await?).unwrap_or(0);
     }
     Ok(total)
+}
+
+/// The author of imports in the audit trail (one entry per import run, with its counts).
+fn import_actor() -> crate::audit::Actor {
+    crate::audit::Actor {
+        id: None,
+        label: "import".to_owned(),
+    }
 }
 
 fn line_error(line: u64, field: &str, reason: String) -> LineError {
@@ -900,6 +921,23 @@ pub async fn import_annuaire<R: Read>(
         &SCHOOL_COLUMNS[1..],
         None,
         rows,
+    )
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        &import_actor(),
+        "importer",
+        "annuaire",
+        if options.fictitious {
+            "demonstration"
+        } else {
+            "fichier"
+        },
+        None,
+        Some(&serde_json::json!({
+            "lues": report.read, "ecrites": written, "rejetees": report.rejected.len(),
+            "multiSites": report.merged,
+        })),
     )
     .await?;
     tx.commit().await?;
