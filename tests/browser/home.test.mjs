@@ -25,4 +25,14 @@ test('the demo: French home page, a demo banner, and fictitious schools labelled
   await page.waitForURL('**/etablissements/**');
   assert.match(await page.locator('main').innerText(), /inventé pour la démonstration/);
   await assertAccessible(page);
+
+  // The published national strategy is public: axes, objectives and national projects.
+  await page.goto(`${server.baseUrl}/strategie`);
+  await page.getByRole('link', { name: 'Stratégie du numérique pour l’éducation 2023-2027'.replace('’', "'") }).click();
+  await page.waitForURL('**/strategie/2023-2027');
+  assert.equal((await page.locator('main h2').count()), 4, 'four axes');
+  await page.getByRole('link', { name: 'Socle numérique dans les écoles élémentaires' }).click();
+  await page.waitForURL('**/projets-nationaux/PN-SNEE');
+  assert.match(await page.locator('main').innerText(), /115\s000\s000 €/);
+  await assertAccessible(page);
 });

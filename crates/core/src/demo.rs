@@ -191,6 +191,7 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
     let schools =
         import::import_annuaire(db, csv.as_bytes(), AnnuaireOptions { fictitious: true }, progress).await?;
     load_demo_accounts(db).await?;
+    load_demo_strategy(db).await?;
     Ok(DemoReport { referential, schools })
 }
 
@@ -324,5 +325,202 @@ pub async fn load_demo_accounts(db: &Db) -> CoreResult<()> {
         )
         .await?;
     }
+    Ok(())
+}
+
+/// A demo national project: code, objective code, title, lead team, budget in cents,
+/// indicator codes.
+type DemoProject<'a> = (&'a str, &'a str, &'a str, &'a str, i64, &'a [&'a str]);
+
+/// The demo's strategies: the 2013 one as the seed describes it, and the 2023-2027 one with
+/// its 4 axes and 16 objectives, with national projects (published).
+pub async fn load_demo_strategy(db: &Db) -> CoreResult<()> {
+    use crate::strategy::model::{NewAxis, NewObjective, NewProject, NewStrategy};
+    use crate::strategy::service;
+    if !service::list_strategies(db, None).await?.is_empty() {
+        return Ok(());
+    }
+    let admin = crate::identity::repo::find_user_by_email(db, DEMO_ACCOUNTS[0].0)
+        .await?
+        .ok_or_else(|| crate::CoreError::Internal("compte administrateur de démonstration absent".into()))?;
+    let by = crate::identity::service::principal(db, &admin.id, false)
+        .await?
+        .ok_or_else(|| crate::CoreError::Internal("administrateur de démonstration inactif".into()))?;
+    let axis = |title: &str, objectives: &[(&str, &str)]| NewAxis {
+        title: title.to_owned(),
+        description: String::new(),
+        objectives: objectives
+            .iter()
+            .map(|(code, title)| NewObjective {
+                code: (*code).to_owned(),
+                title: (*title).to_owned(),
+                description: String::new(),
+            })
+            .collect(),
+    };
+    let s2013 = service::create_strategy(
+        db,
+        &by,
+        &NewStrategy {
+            code: "2013".into(),
+            title: "Faire entrer l'École dans l'ère du numérique".into(),
+            summary: "Stratégie lancée le 13 décembre 2012 et déclinée dans les académies en 2013 : feuilles de route \
+                      académiques, délégués académiques au numérique, gouvernance territoriale avec les collectivités."
+                .into(),
+            period_start: Some(time::macros::date!(2013 - 01 - 01)),
+            period_end: Some(time::macros::date!(2017 - 12 - 31)),
+            axes: vec![
+                axis("Développer les ressources et services numériques", &[
+                    ("2013-1", "Définir une politique éditoriale des contenus et services numériques"),
+                    ("2013-2", "Coordonner les acteurs de la production, de l'édition et de la diffusion"),
+                ]),
+                axis("Former et accompagner les enseignants au et par le numérique", &[
+                    ("2013-3", "Construire des parcours de formation et suivre les personnels formés"),
+                ]),
+                axis("Piloter avec les académies, les collectivités et les partenaires", &[
+                    ("2013-4", "Décliner la stratégie en feuilles de route académiques"),
+                    ("2013-5", "Conventionner avec les collectivités"),
+                ]),
+            ],
+        },
+    )
+    .await?;
+    service::publish_strategy(db, &by, &s2013.strategy.id, s2013.strategy.version).await?;
+    let s = service::create_strategy(
+        db,
+        &by,
+        &NewStrategy {
+            code: "2023-2027".into(),
+            title: "Stratégie du numérique pour l'éducation 2023-2027".into(),
+            summary: "Quatre axes et seize objectifs pour une politique publique partagée du numérique éducatif.".into(),
+            period_start: Some(time::macros::date!(2023 - 01 - 01)),
+            period_end: Some(time::macros::date!(2027 - 12 - 31)),
+            axes: vec![
+                axis("Un écosystème engagé au service d'une politique publique partagée", &[
+                    ("1", "Renforcer la gouvernance nationale et locale"),
+                    ("2", "Partager des indicateurs de pilotage et d'évaluation"),
+                    ("3", "Définir un équipement individuel type pour l'élève"),
+                ]),
+                axis("Un enseignement du numérique qui développe la citoyenneté et les compétences numériques", &[
+                    ("4", "Développer les compétences numériques tout au long du parcours"),
+                    ("5", "Former des citoyens éclairés"),
+                ]),
+                axis("Une communauté éducative soutenue par une offre numérique raisonnée, pérenne et inclusive", &[
+                    ("6", "Développer les communs numériques"),
+                    ("7", "Mettre en place un compte ressources"),
+                    ("8", "Servir l'école inclusive"),
+                    ("9", "Former les équipes"),
+                    ("10", "Accompagner les enseignants"),
+                    ("11", "Construire une plateforme interopérable"),
+                    ("12", "Mettre les données au service de l'École"),
+                ]),
+                axis("De nouvelles règles du jeu pour le système d'information ministériel", &[
+                    ("13", "Transformer le système d'information"),
+                    ("14", "Mutualiser"),
+                    ("15", "Garantir fluidité et qualité de service"),
+                    ("16", "Sobriété et sécurité"),
+                ]),
+            ],
+        },
+    )
+    .await?;
+    let objective = |code: &str| {
+        s.axes
+            .iter()
+            .flat_map(|a| a.objectives.iter())
+            .find(|o| o.objective.code == code)
+            .map(|o| o.objective.id.clone())
+            .unwrap_or_default()
+    };
+    let projects: &[DemoProject<'_>] = &[
+        (
+            "PN-GOUV",
+            "1",
+            "Gouvernance partagée État–collectivités",
+            "DNE — département de la stratégie et des partenariats",
+            0,
+            &["conventions-actives"],
+        ),
+        (
+            "PN-TDB",
+            "2",
+            "Tableau de bord du numérique pour l'éducation",
+            "DNE — sous-direction du socle numérique",
+            120_000_000,
+            &["terminaux-100-eleves", "debit-ecoles"],
+        ),
+        (
+            "PN-SNEE",
+            "3",
+            "Socle numérique dans les écoles élémentaires",
+            "DNE — TN1",
+            11_500_000_000,
+            &["ecoles-socle-numerique"],
+        ),
+        (
+            "PN-PIX",
+            "4",
+            "Certification Pix des élèves (3e et terminale)",
+            "DGESCO et GIP Pix",
+            800_000_000,
+            &["eleves-certifies-pix"],
+        ),
+        (
+            "PN-FORM",
+            "9",
+            "Former les enseignants au et par le numérique (Pix+Édu)",
+            "DNE — TN3",
+            1_500_000_000,
+            &["enseignants-formes"],
+        ),
+        (
+            "PN-TNE",
+            "6",
+            "Territoires numériques éducatifs",
+            "DNE avec la Banque des Territoires et Réseau Canopé",
+            17_200_000_000,
+            &["enseignants-formes", "terminaux-100-eleves"],
+        ),
+    ];
+    for (code, obj, title, pilote, budget, indicators) in projects {
+        let detail = service::create_project(
+            db,
+            &by,
+            &NewProject {
+                objective_id: objective(obj),
+                code: (*code).to_owned(),
+                title: (*title).to_owned(),
+                description: format!(
+                    "{title} : projet national décliné dans les feuilles de route académiques."
+                ),
+                goals: "Déploiement dans toutes les académies ; suivi par indicateurs partagés.".into(),
+                pilote_team: (*pilote).to_owned(),
+                audiences: "Académies, collectivités, établissements".into(),
+                budget_cents: Some(*budget),
+                indicator_codes: indicators.iter().map(|i| (*i).to_owned()).collect(),
+                milestones: vec![
+                    ("Cadrage national".into(), time::macros::date!(2024 - 06 - 30)),
+                    (
+                        "Déclinaison dans les académies".into(),
+                        time::macros::date!(2025 - 06 - 30),
+                    ),
+                    ("Bilan".into(), time::macros::date!(2027 - 06 - 30)),
+                ],
+            },
+        )
+        .await?;
+        service::update_project(
+            db,
+            &by,
+            &detail.project.id,
+            detail.project.version,
+            &crate::strategy::model::ProjectPatch {
+                status: Some("publie".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    service::publish_strategy(db, &by, &s.strategy.id, s.strategy.version).await?;
     Ok(())
 }

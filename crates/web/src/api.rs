@@ -152,6 +152,7 @@ pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
     ),
     tags(
         (name = "territoire", description = "Le référentiel : régions, académies, départements, communes, collectivités, établissements."),
+        (name = "strategie", description = "La stratégie nationale : axes, objectifs et projets nationaux."),
         (name = "identite", description = "Comptes, rôles sur un périmètre, jetons d'API et journal d'audit."),
         (name = "exploitation", description = "Santé du service.")
     ),
@@ -225,6 +226,20 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(territory::api::get_collectivite))
         .routes(routes!(territory::api::list_etablissements))
         .routes(routes!(territory::api::get_etablissement))
+        .routes(routes!(
+            crate::strategy::api::list_strategies,
+            crate::strategy::api::create_strategy
+        ))
+        .routes(routes!(crate::strategy::api::get_strategy))
+        .routes(routes!(crate::strategy::api::publish_strategy))
+        .routes(routes!(
+            crate::strategy::api::list_projects,
+            crate::strategy::api::create_project
+        ))
+        .routes(routes!(
+            crate::strategy::api::get_project,
+            crate::strategy::api::update_project
+        ))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod pages;
 pub mod router;
 pub mod state;
+pub mod strategy;
 pub mod territory;
 
 pub use router::router;

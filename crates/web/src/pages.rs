@@ -93,6 +93,18 @@ impl PageCtx {
         self.lang.date(d.value())
     }
 
+    /// An amount in euro cents, written in euros (`1 200 000 €`), exact.
+    pub fn euros(&self, cents: &i64) -> String {
+        let euros = cents / 100;
+        let rest = (cents % 100).abs();
+        if rest == 0 {
+            format!("{} €", self.lang.int(euros))
+        } else {
+            let sep = if self.lang == Lang::Fr { ',' } else { '.' };
+            format!("{}{sep}{rest:02} €", self.lang.int(euros))
+        }
+    }
+
     /// A moment, in UTC, to the minute.
     pub fn datetime(&self, at: &time::OffsetDateTime) -> String {
         let at = at.to_offset(time::UtcOffset::UTC);

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(crate::assets::serve_asset))
         .merge(territory::pages::routes())
         .merge(crate::auth::pages::routes())
+        .merge(crate::strategy::pages::routes())
         .merge(api)
         .fallback(pages::not_found)
         .with_state(state)

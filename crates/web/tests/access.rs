@@ -177,7 +177,56 @@ struct World {
     target_email: String,
     /// perimeter → an observer's appointment there (to end).
     appointments: BTreeMap<&'static str, String>,
+    /// A published strategy, one of its objectives, and a national project under it.
+    strategy_id: String,
+    objective_id: String,
+    project_id: String,
     _t: TestDb,
+}
+
+fn writes_national(role: Option<&str>) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some("administrateur-national" | "pilote-national") => Exp::Ok,
+        Some(_) => Exp::Forbidden,
+    }
+}
+
+async fn admin_principal(
+    db: &Db,
+    w_callers: &BTreeMap<&'static str, (String, String)>,
+) -> Result<gouvernail_core::identity::Principal, E> {
+    let id = &w_callers.get("administrateur-national").ok_or("no admin")?.0;
+    Ok(service::principal(db, id, false).await?.ok_or("admin inactive")?)
+}
+
+async fn draft_strategy(
+    db: &Db,
+    by: &gouvernail_core::identity::Principal,
+    code: &str,
+) -> Result<gouvernail_core::strategy::model::StrategyTree, E> {
+    use gouvernail_core::strategy::model::{NewAxis, NewObjective, NewStrategy};
+    Ok(gouvernail_core::strategy::service::create_strategy(
+        db,
+        by,
+        &NewStrategy {
+            code: code.into(),
+            title: format!("Stratégie {code}"),
+            summary: String::new(),
+            period_start: Some(time::macros::date!(2023 - 01 - 01)),
+            period_end: None,
+            axes: vec![NewAxis {
+                title: "Axe".into(),
+                description: String::new(),
+                objectives: vec![NewObjective {
+                    code: "1".into(),
+                    title: "Objectif".into(),
+                    description: String::new(),
+                }],
+            }],
+        },
+    )
+    .await?)
 }
 
 async fn world() -> Result<World, E> {
@@ -242,6 +291,28 @@ async fn world() -> Result<World, E> {
             appointments.insert(*subject, a.id);
         }
     }
+    let admin = admin_principal(&db, &callers).await?;
+    let tree = draft_strategy(&db, &admin, "matrice").await?;
+    gouvernail_core::strategy::service::publish_strategy(
+        &db,
+        &admin,
+        &tree.strategy.id,
+        tree.strategy.version,
+    )
+    .await?;
+    let objective_id = tree.axes[0].objectives[0].objective.id.clone();
+    let project = gouvernail_core::strategy::service::create_project(
+        &db,
+        &admin,
+        &gouvernail_core::strategy::model::NewProject {
+            objective_id: objective_id.clone(),
+            code: "PN-MATRICE".into(),
+            title: "Projet de la matrice".into(),
+            pilote_team: "DNE".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
     let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
     Ok(World {
         router,
@@ -249,6 +320,9 @@ async fn world() -> Result<World, E> {
         callers,
         target_email: target.email,
         appointments,
+        strategy_id: tree.strategy.id,
+        objective_id,
+        project_id: project.project.id,
         _t: t,
     })
 }
@@ -362,6 +436,50 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "GET /api/v1/etablissements" => territory("/api/v1/etablissements?codeDepartement=35"),
         "GET /api/v1/etablissements/{uai}" => territory("/api/v1/etablissements/0351849V"),
         "GET /api/v1/me" => one("/api/v1/me", None, any_account(role)),
+        "GET /api/v1/strategies" => territory("/api/v1/strategies"),
+        "GET /api/v1/strategies/{id}" => territory(&format!("/api/v1/strategies/{}", w.strategy_id)),
+        "GET /api/v1/projets-nationaux" => territory("/api/v1/projets-nationaux"),
+        "GET /api/v1/projets-nationaux/{id}" => {
+            territory(&format!("/api/v1/projets-nationaux/{}", w.project_id))
+        }
+        "POST /api/v1/strategies" => one(
+            "/api/v1/strategies",
+            Some(
+                json!({ "code": format!("M-{}", role.unwrap_or("anonyme")), "titre": "T", "debut": "2024-01-01",
+                         "axes": [{ "titre": "A", "objectifs": [{ "code": "1", "titre": "O" }] }] }),
+            ),
+            writes_national(role),
+        ),
+        "POST /api/v1/strategies/{id}/publication" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let draft = draft_strategy(&w.db, &admin, &format!("P-{}", role.unwrap_or("anonyme"))).await?;
+            one(
+                &format!("/api/v1/strategies/{}/publication", draft.strategy.id),
+                Some(json!({ "version": draft.strategy.version })),
+                writes_national(role),
+            )
+        }
+        "POST /api/v1/projets-nationaux" => one(
+            "/api/v1/projets-nationaux",
+            Some(
+                json!({ "objectif": w.objective_id, "code": format!("PN-{}", role.unwrap_or("anonyme")),
+                         "titre": "Projet", "pilote": "DNE", "budgetCentimes": 100 }),
+            ),
+            writes_national(role),
+        ),
+        "PATCH /api/v1/projets-nationaux/{id}" => {
+            let version = gouvernail_core::strategy::service::get_project(&w.db, None, &w.project_id)
+                .await?
+                .project
+                .version;
+            one(
+                &format!("/api/v1/projets-nationaux/{}", w.project_id),
+                Some(
+                    json!({ "version": version, "titre": format!("Projet revu par {}", role.unwrap_or("anonyme")) }),
+                ),
+                writes_national(role),
+            )
+        }
         "GET /api/v1/utilisateurs" => one("/api/v1/utilisateurs", None, admin_only(role)),
         "POST /api/v1/utilisateurs" => one(
             "/api/v1/utilisateurs",
@@ -515,7 +633,7 @@ async fn every_operation_of_the_openapi_document_obeys_the_matrix() -> Result<()
             }
         }
     }
-    assert!(operations.len() >= 29, "{} operations", operations.len());
+    assert!(operations.len() >= 37, "{} operations", operations.len());
     let mut missing = Vec::new();
     let mut failures = Vec::new();
     let mut checked = 0;

@@ -890,6 +890,8 @@ pub async fn history(db: &Db, by: &Principal, kind: &str, id: &str) -> CoreResul
             }
             None => false,
         },
+        // The national strategy's objects: whoever reads the national level.
+        "strategie" | "projet-national" => by.can(db, Capability::Read, &Perimeter::National).await?,
         _ => by.is_admin(),
     };
     if !visible {
