@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod roadmap;
 pub mod strategy;
 pub mod territory;
 pub mod text;

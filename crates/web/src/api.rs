@@ -240,6 +240,14 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             crate::strategy::api::get_project,
             crate::strategy::api::update_project
         ))
+        .routes(routes!(crate::roadmap::api::get_roadmap))
+        .routes(routes!(crate::roadmap::api::decline))
+        .routes(routes!(
+            crate::roadmap::api::get_declension,
+            crate::roadmap::api::adapt
+        ))
+        .routes(routes!(crate::roadmap::api::review))
+        .routes(routes!(crate::roadmap::api::national_view))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod i18n;
 pub mod pages;
+pub mod roadmap;
 pub mod router;
 pub mod state;
 pub mod strategy;

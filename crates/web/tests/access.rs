@@ -181,7 +181,69 @@ struct World {
     strategy_id: String,
     objective_id: String,
     project_id: String,
+    /// Declensions of that project in académies 14 and 02.
+    declension_14: String,
+    declension_02: String,
     _t: TestDb,
+}
+
+/// Read an académie's objects.
+fn academie_read(role: Option<&str>, academie: &str) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some("administrateur-national" | "pilote-national" | "expert") => Exp::Ok,
+        Some("recteur" | "dan" | "membre-dane" | "observateur") if academie == "14" => Exp::Ok,
+        Some(_) => Exp::NotFound,
+    }
+}
+
+/// Change an académie's objects (its roadmap).
+fn academie_write(role: Option<&str>, academie: &str) -> Exp {
+    match (role, academie_read(role, academie)) {
+        (None, _) => Exp::Unauthenticated,
+        (_, Exp::NotFound) => Exp::NotFound,
+        (Some("administrateur-national"), _) => Exp::Ok,
+        (Some("recteur" | "dan" | "membre-dane"), _) => Exp::Ok,
+        (Some(_), _) => Exp::Forbidden,
+    }
+}
+
+fn national_reader(role: Option<&str>) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some("administrateur-national" | "pilote-national" | "expert") => Exp::Ok,
+        Some(_) => Exp::Forbidden,
+    }
+}
+
+/// A new national project, published for declension, under the world's objective.
+async fn fresh_project(
+    w: &World,
+    code: &str,
+) -> Result<gouvernail_core::strategy::model::NationalProject, E> {
+    use gouvernail_core::strategy::{model, service as strategy};
+    let admin = admin_principal(&w.db, &w.callers).await?;
+    let p = strategy::create_project(
+        &w.db,
+        &admin,
+        &model::NewProject {
+            objective_id: w.objective_id.clone(),
+            code: code.into(),
+            title: format!("Projet {code}"),
+            pilote_team: "DNE".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let patch = model::ProjectPatch {
+        status: Some("publie".into()),
+        ..Default::default()
+    };
+    Ok(
+        strategy::update_project(&w.db, &admin, &p.project.id, p.project.version, &patch)
+            .await?
+            .project,
+    )
 }
 
 fn writes_national(role: Option<&str>) -> Exp {
@@ -313,8 +375,25 @@ async fn world() -> Result<World, E> {
         },
     )
     .await?;
+    let project = gouvernail_core::strategy::service::update_project(
+        &db,
+        &admin,
+        &project.project.id,
+        project.project.version,
+        &gouvernail_core::strategy::model::ProjectPatch {
+            status: Some("publie".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let declension_14 =
+        gouvernail_core::roadmap::service::decline(&db, &admin, "14", &project.project.id).await?;
+    let declension_02 =
+        gouvernail_core::roadmap::service::decline(&db, &admin, "02", &project.project.id).await?;
     let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
     Ok(World {
+        declension_14: declension_14.declension.id,
+        declension_02: declension_02.declension.id,
         router,
         db,
         callers,
@@ -436,6 +515,80 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "GET /api/v1/etablissements" => territory("/api/v1/etablissements?codeDepartement=35"),
         "GET /api/v1/etablissements/{uai}" => territory("/api/v1/etablissements/0351849V"),
         "GET /api/v1/me" => one("/api/v1/me", None, any_account(role)),
+        "GET /api/v1/feuilles-de-route/{academie}" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}"),
+                    body: None,
+                    expect: academie_read(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/feuilles-de-route/{academie}/declinaisons" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let p = fresh_project(w, &format!("PN-D{a}-{}", role.unwrap_or("anonyme"))).await?;
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/declinaisons"),
+                    body: Some(json!({ "projet": p.code })),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "GET /api/v1/declinaisons/{id}" => vec![
+            Case {
+                uri: format!("/api/v1/declinaisons/{}", w.declension_14),
+                body: None,
+                expect: academie_read(role, "14"),
+                label: "14".into(),
+            },
+            Case {
+                uri: format!("/api/v1/declinaisons/{}", w.declension_02),
+                body: None,
+                expect: academie_read(role, "02"),
+                label: "02".into(),
+            },
+        ],
+        "PATCH /api/v1/declinaisons/{id}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let version = gouvernail_core::roadmap::service::get_declension(&w.db, &admin, &w.declension_14)
+                .await?
+                .declension
+                .version;
+            one(
+                &format!("/api/v1/declinaisons/{}", w.declension_14),
+                Some(
+                    json!({ "version": version, "pilote": format!("Pilote de {}", role.unwrap_or("anonyme")) }),
+                ),
+                academie_write(role, "14"),
+            )
+        }
+        "POST /api/v1/declinaisons/{id}/revue" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let p = fresh_project(w, &format!("PN-R-{}", role.unwrap_or("anonyme"))).await?;
+            let d = gouvernail_core::roadmap::service::decline(&w.db, &admin, "14", &p.id).await?;
+            let patch = gouvernail_core::strategy::model::ProjectPatch {
+                title: Some("Titre national revu".into()),
+                ..Default::default()
+            };
+            gouvernail_core::strategy::service::update_project(&w.db, &admin, &p.id, p.version, &patch)
+                .await?;
+            one(
+                &format!("/api/v1/declinaisons/{}/revue", d.declension.id),
+                Some(json!({ "version": d.declension.version, "decision": "accepter" })),
+                academie_write(role, "14"),
+            )
+        }
+        "GET /api/v1/projets-nationaux/{id}/declinaisons" => one(
+            &format!("/api/v1/projets-nationaux/{}/declinaisons", w.project_id),
+            None,
+            national_reader(role),
+        ),
         "GET /api/v1/strategies" => territory("/api/v1/strategies"),
         "GET /api/v1/strategies/{id}" => territory(&format!("/api/v1/strategies/{}", w.strategy_id)),
         "GET /api/v1/projets-nationaux" => territory("/api/v1/projets-nationaux"),
@@ -633,7 +786,7 @@ async fn every_operation_of_the_openapi_document_obeys_the_matrix() -> Result<()
             }
         }
     }
-    assert!(operations.len() >= 37, "{} operations", operations.len());
+    assert!(operations.len() >= 43, "{} operations", operations.len());
     let mut missing = Vec::new();
     let mut failures = Vec::new();
     let mut checked = 0;

@@ -1,0 +1,227 @@
+//! Declension with a live link, on the engine named by `GOUVERNAIL_TEST_DATABASE`.
+
+use gouvernail_core::CoreError;
+use gouvernail_core::audit::Actor;
+use gouvernail_core::identity::service::{self as identity, NewAssignment};
+use gouvernail_core::identity::{Perimeter, Principal, Role};
+use gouvernail_core::roadmap::model::{DeclensionPatch, Review};
+use gouvernail_core::roadmap::service as roadmap;
+use gouvernail_core::strategy::model::*;
+use gouvernail_core::strategy::service as strategy;
+use gouvernail_core::testkit::{Seed, TestDb};
+use time::macros::date;
+
+type R = Result<(), CoreError>;
+
+async fn person(
+    db: &gouvernail_core::db::Db,
+    email: &str,
+    role: Role,
+    perimeter: &str,
+) -> Result<Principal, CoreError> {
+    let user = identity::create_user(db, &Actor::cli(), email, email, None).await?;
+    identity::grant_role(
+        db,
+        None,
+        &NewAssignment {
+            user_id: user.id.clone(),
+            role,
+            perimeter: Perimeter::parse(perimeter)?,
+            from: date!(2020 - 01 - 01),
+            until: None,
+        },
+    )
+    .await?;
+    identity::principal(db, &user.id, false)
+        .await?
+        .ok_or(CoreError::Unauthenticated)
+}
+
+async fn published_project(
+    db: &gouvernail_core::db::Db,
+    by: &Principal,
+) -> Result<NationalProject, CoreError> {
+    let tree = strategy::create_strategy(
+        db,
+        by,
+        &NewStrategy {
+            code: "2023-2027".into(),
+            title: "Stratégie".into(),
+            summary: String::new(),
+            period_start: Some(date!(2023 - 01 - 01)),
+            period_end: None,
+            axes: vec![NewAxis {
+                title: "Axe 1".into(),
+                description: String::new(),
+                objectives: vec![NewObjective {
+                    code: "3".into(),
+                    title: "Équipement".into(),
+                    description: String::new(),
+                }],
+            }],
+        },
+    )
+    .await?;
+    strategy::publish_strategy(db, by, &tree.strategy.id, tree.strategy.version).await?;
+    let p = strategy::create_project(
+        db,
+        by,
+        &NewProject {
+            objective_id: tree.axes[0].objectives[0].objective.id.clone(),
+            code: "PN-SNEE".into(),
+            title: "Socle numérique dans les écoles".into(),
+            pilote_team: "DNE".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let p = strategy::update_project(
+        db,
+        by,
+        &p.project.id,
+        p.project.version,
+        &ProjectPatch {
+            status: Some("publie".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(p.project)
+}
+
+#[tokio::test]
+async fn a_national_change_is_to_review_in_both_academies_one_accepts_one_keeps_its_version() -> R {
+    let t = TestDb::new(Seed::Referential).await?;
+    let pilote = person(&t.db, "pilote@x.fr", Role::PiloteNational, "national").await?;
+    let dan14 = person(&t.db, "dan14@x.fr", Role::Dan, "academie:14").await?;
+    let dan02 = person(&t.db, "dan02@x.fr", Role::Dan, "academie:02").await?;
+    let project = published_project(&t.db, &pilote).await?;
+
+    let rennes = roadmap::decline(&t.db, &dan14, "14", &project.code).await?;
+    let aix = roadmap::decline(&t.db, &dan02, "02", &project.id).await?;
+    assert!(!rennes.to_review && rennes.title == project.title);
+    // A DAN declines for her académie only, and only once.
+    assert!(matches!(
+        roadmap::decline(&t.db, &dan14, "02", &project.code).await,
+        Err(CoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        roadmap::decline(&t.db, &dan14, "14", &project.code).await,
+        Err(CoreError::Conflict(_))
+    ));
+
+    // Rennes adapts its pilote: an explicit difference, the national title still live.
+    let rennes = roadmap::adapt(
+        &t.db,
+        &dan14,
+        &rennes.declension.id,
+        1,
+        &DeclensionPatch {
+            local_pilote: Some(Some("DANE de Rennes".into())),
+            status: Some("en-cours".into()),
+            progress: Some(20),
+            ..Default::default()
+        },
+    )
+    .await?;
+    assert_eq!(rennes.declension.local_pilote.as_deref(), Some("DANE de Rennes"));
+    assert!(matches!(
+        roadmap::adapt(
+            &t.db,
+            &dan14,
+            &rennes.declension.id,
+            1,
+            &DeclensionPatch::default()
+        )
+        .await,
+        Err(CoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        roadmap::adapt(&t.db, &dan14, &rennes.declension.id, 2, &DeclensionPatch {
+            not_applicable: Some(true),
+            ..Default::default()
+        })
+        .await,
+        Err(CoreError::Validation(f)) if f[0].field == "justification"
+    ));
+
+    // The national project changes: both académies see it "to review", nothing overwritten.
+    strategy::update_project(
+        &t.db,
+        &pilote,
+        &project.id,
+        project.version,
+        &ProjectPatch {
+            title: Some("Socle numérique dans les écoles élémentaires".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let rennes = roadmap::get_declension(&t.db, &dan14, &rennes.declension.id).await?;
+    let aix = roadmap::get_declension(&t.db, &dan02, &aix.declension.id).await?;
+    assert!(rennes.to_review && aix.to_review);
+    assert_eq!(rennes.declension.local_pilote.as_deref(), Some("DANE de Rennes"));
+
+    let rennes = roadmap::review(
+        &t.db,
+        &dan14,
+        &rennes.declension.id,
+        rennes.declension.version,
+        &Review::Accept,
+    )
+    .await?;
+    assert!(!rennes.to_review);
+    assert_eq!(rennes.title, "Socle numérique dans les écoles élémentaires");
+    let keep = Review::Keep("Notre périmètre couvre aussi les écoles maternelles".into());
+    let aix = roadmap::review(&t.db, &dan02, &aix.declension.id, aix.declension.version, &keep).await?;
+    assert!(!aix.to_review);
+    assert_eq!(
+        aix.title, "Socle numérique dans les écoles",
+        "Aix keeps the version it had"
+    );
+    assert!(matches!(
+        roadmap::review(
+            &t.db,
+            &dan02,
+            &aix.declension.id,
+            aix.declension.version,
+            &Review::Keep(" ".into())
+        )
+        .await,
+        Err(CoreError::Validation(_))
+    ));
+
+    // The national view shows every académie, with both states.
+    let states = roadmap::national_view(&t.db, &pilote, &project.code).await?;
+    assert_eq!(states.len(), 30);
+    let state = |code: &str| {
+        states
+            .iter()
+            .find(|s| s.academie_code == code)
+            .map(|s| s.state.clone())
+    };
+    assert_eq!(state("14").as_deref(), Some("en-cours"));
+    assert_eq!(state("02").as_deref(), Some("version-locale"));
+    assert_eq!(state("09").as_deref(), Some("non-decline"));
+    assert!(
+        states
+            .iter()
+            .any(|s| s.reason.as_deref() == Some("Notre périmètre couvre aussi les écoles maternelles"))
+    );
+    assert!(matches!(
+        roadmap::national_view(&t.db, &dan14, &project.code).await,
+        Err(CoreError::Forbidden)
+    ));
+
+    // The roadmap of Rennes lists its declension; Aix's is not Rennes's business.
+    let view = roadmap::roadmap(&t.db, &dan14, "14", None).await?;
+    assert_eq!(view.declensions.len(), 1);
+    assert!(matches!(
+        roadmap::roadmap(&t.db, &dan14, "02", None).await,
+        Err(CoreError::NotFound { .. })
+    ));
+    let history = identity::history(&t.db, &dan14, "declinaison", &rennes.declension.id).await?;
+    let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["accepter-modification", "adapter", "decliner"]);
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Academic roadmaps and declension on the web (JSON API).
+
+pub mod api;
