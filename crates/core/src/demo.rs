@@ -522,5 +522,75 @@ pub async fn load_demo_strategy(db: &Db) -> CoreResult<()> {
         .await?;
     }
     service::publish_strategy(db, &by, &s.strategy.id, s.strategy.version).await?;
+    load_demo_roadmaps(db, &by).await
+}
+
+/// The demo's roadmaps: Rennes, Aix-Marseille and Normandie decline national projects,
+/// adapt them, and a national change awaits their review.
+async fn load_demo_roadmaps(db: &Db, admin: &crate::identity::Principal) -> CoreResult<()> {
+    use crate::roadmap::model::DeclensionPatch;
+    use crate::roadmap::service as roadmap;
+    let principal_of = |email: &'static str| async move {
+        let user = crate::identity::repo::find_user_by_email(db, email)
+            .await?
+            .ok_or_else(|| crate::CoreError::Internal(format!("{email} absent")))?;
+        crate::identity::service::principal(db, &user.id, false)
+            .await?
+            .ok_or_else(|| crate::CoreError::Internal(format!("{email} inactif")))
+    };
+    let dan14 = principal_of("dan.rennes@demo.gouvernail.fr").await?;
+    let dan02 = principal_of("dan.aix@demo.gouvernail.fr").await?;
+    for code in ["PN-SNEE", "PN-PIX", "PN-FORM", "PN-TDB"] {
+        roadmap::decline(db, &dan14, "14", code).await?;
+    }
+    roadmap::decline(db, &dan02, "02", "PN-SNEE").await?;
+    roadmap::decline(db, &dan02, "02", "PN-PIX").await?;
+    roadmap::decline(db, admin, "70", "PN-SNEE").await?;
+    let tne = roadmap::decline(db, admin, "70", "PN-TNE").await?;
+    roadmap::adapt(
+        db,
+        admin,
+        &tne.declension.id,
+        tne.declension.version,
+        &DeclensionPatch {
+            not_applicable: Some(true),
+            justification: Some(Some(
+                "Aucun département de l'académie n'est territoire numérique éducatif".into(),
+            )),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let view = roadmap::roadmap(db, &dan14, "14", None).await?;
+    for (i, d) in view.declensions.iter().enumerate() {
+        let (status, progress) = match i {
+            0 => ("en-cours", 45),
+            1 => ("en-cours", 70),
+            2 => ("en-retard", 20),
+            _ => ("termine", 100),
+        };
+        roadmap::adapt(
+            db,
+            &dan14,
+            &d.declension.id,
+            d.declension.version,
+            &DeclensionPatch {
+                local_pilote: Some(Some("DANE de Rennes".into())),
+                status: Some(status.into()),
+                progress: Some(progress),
+                start_date: Some(Some(time::macros::date!(2024 - 01 - 08))),
+                end_date: Some(Some(time::macros::date!(2026 - 06 - 30))),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    // A national change that every académie having declined the project must review.
+    let snee = crate::strategy::service::get_project(db, Some(admin), "PN-SNEE").await?;
+    crate::strategy::service::update_project(db, admin, &snee.project.id, snee.project.version, &crate::strategy::model::ProjectPatch {
+        goals: Some("Équiper toutes les écoles élémentaires du socle numérique de base d'ici 2027 ; priorité aux communes rurales.".into()),
+        ..Default::default()
+    })
+    .await?;
     Ok(())
 }

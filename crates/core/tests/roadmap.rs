@@ -225,3 +225,40 @@ async fn a_national_change_is_to_review_in_both_academies_one_accepts_one_keeps_
     assert_eq!(actions, ["accepter-modification", "adapter", "decliner"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_kept_version_shows_the_national_text_it_had_not_the_new_one() -> R {
+    let t = TestDb::new(Seed::Referential).await?;
+    let pilote = person(&t.db, "pilote@x.fr", Role::PiloteNational, "national").await?;
+    let dan = person(&t.db, "dan@x.fr", Role::Dan, "academie:14").await?;
+    let project = published_project(&t.db, &pilote).await?;
+    let d = roadmap::decline(&t.db, &dan, "14", &project.code).await?;
+    strategy::update_project(
+        &t.db,
+        &pilote,
+        &project.id,
+        project.version,
+        &ProjectPatch {
+            goals: Some("Nouveaux objectifs nationaux".into()),
+            pilote_team: Some("Nouvelle équipe".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let kept = roadmap::review(
+        &t.db,
+        &dan,
+        &d.declension.id,
+        d.declension.version,
+        &Review::Keep("raison".into()),
+    )
+    .await?;
+    assert_eq!(kept.national_pilote, "DNE");
+    assert_eq!(kept.national_goals, "");
+    let accepted_elsewhere = roadmap::get_declension(&t.db, &pilote, &d.declension.id).await?;
+    assert_eq!(
+        accepted_elsewhere.project.goals, "Nouveaux objectifs nationaux",
+        "the live project moved on"
+    );
+    Ok(())
+}

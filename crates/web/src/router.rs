@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(territory::pages::routes())
         .merge(crate::auth::pages::routes())
         .merge(crate::strategy::pages::routes())
+        .merge(crate::roadmap::pages::routes())
         .merge(api)
         .fallback(pages::not_found)
         .with_state(state)

@@ -46,6 +46,9 @@ pub struct DeclensionView {
     pub project: NationalProject,
     /// The national title as this académie follows it (live, or the kept version).
     pub national_title: String,
+    /// The national goals and lead team, likewise.
+    pub national_goals: String,
+    pub national_pilote: String,
     /// The title in force in the académie (its adaptation, else the national one).
     pub title: String,
     /// True when the national project changed since the académie last reviewed it.

@@ -29,21 +29,29 @@ fn snapshot(p: &NationalProject) -> String {
     .to_string()
 }
 
-fn snapshot_title(snapshot: Option<&str>) -> Option<String> {
+fn snapshot_field(snapshot: Option<&str>, field: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(snapshot?).ok()?;
-    value["titre"].as_str().map(str::to_owned)
+    value[field].as_str().map(str::to_owned)
 }
 
 fn view(academie: &str, d: Declension, project: NationalProject) -> DeclensionView {
-    let national_title = if d.follows_national {
-        project.title.clone()
-    } else {
-        snapshot_title(d.national_snapshot.as_deref()).unwrap_or_else(|| project.title.clone())
+    // A kept version reads the snapshot the académie reviewed; otherwise the live project.
+    let national = |field: &str, live: &str| {
+        if d.follows_national {
+            live.to_owned()
+        } else {
+            snapshot_field(d.national_snapshot.as_deref(), field).unwrap_or_else(|| live.to_owned())
+        }
     };
+    let national_title = national("titre", &project.title);
+    let national_goals = national("objectifs", &project.goals);
+    let national_pilote = national("pilote", &project.pilote_team);
     let to_review = d.national_version.is_some_and(|v| v < project.version);
     DeclensionView {
         title: d.title.clone().unwrap_or_else(|| national_title.clone()),
         national_title,
+        national_goals,
+        national_pilote,
         to_review,
         academie_code: academie.to_owned(),
         declension: d,

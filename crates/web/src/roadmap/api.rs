@@ -61,7 +61,7 @@ impl From<DeclensionView> for DeclinaisonDto {
             titre_national: v.national_title,
             titre: v.title,
             titre_local: d.title,
-            pilote_national: v.project.pilote_team,
+            pilote_national: v.national_pilote,
             pilote_local: d.local_pilote,
             cible_locale: d.local_target,
             debut: d.start_date,
