@@ -262,3 +262,156 @@ async fn a_kept_version_shows_the_national_text_it_had_not_the_new_one() -> R {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_roadmap_goes_through_consultation_and_two_validations_and_the_comparison_lists_the_changes() -> R {
+    use gouvernail_core::roadmap::lifecycle;
+    let t = TestDb::new(Seed::Referential).await?;
+    let pilote = person(&t.db, "pilote@x.fr", Role::PiloteNational, "national").await?;
+    let dan = person(&t.db, "dan@x.fr", Role::Dan, "academie:14").await?;
+    let recteur = person(&t.db, "recteur@x.fr", Role::Recteur, "academie:14").await?;
+    let cd35 = person(
+        &t.db,
+        "cd35@x.fr",
+        Role::RepresentantCollectivite,
+        "collectivite:223500018",
+    )
+    .await?;
+    let cd22 = person(
+        &t.db,
+        "cd22@x.fr",
+        Role::RepresentantCollectivite,
+        "collectivite:222200016",
+    )
+    .await?;
+    let project = published_project(&t.db, &pilote).await?;
+    let d = roadmap::decline(&t.db, &dan, "14", &project.code).await?;
+
+    // Consultation: the Département d'Ille-et-Vilaine is invited, the Côtes-d'Armor is not.
+    assert!(matches!(
+        lifecycle::comment(&t.db, &cd35, "14", None, "Avis", None).await,
+        Err(CoreError::NotFound { .. })
+    ));
+    lifecycle::invite(&t.db, &dan, "14", &Perimeter::parse("collectivite:223500018")?).await?;
+    let c = lifecycle::comment(
+        &t.db,
+        &cd35,
+        "14",
+        Some(&d.declension.id),
+        "Le Département équipe les collèges : à associer au pilotage",
+        Some("Pilotage conjoint DANE – Département"),
+    )
+    .await?;
+    assert!(matches!(
+        lifecycle::comment(&t.db, &cd22, "14", None, "Et nous ?", None).await,
+        Err(CoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        lifecycle::answer(&t.db, &dan, &c.id, "rejetee", None).await,
+        Err(CoreError::Validation(f)) if f[0].field == "reponse"
+    ));
+    assert!(matches!(
+        lifecycle::answer(&t.db, &cd35, &c.id, "acceptee", None).await,
+        Err(CoreError::NotFound { .. })
+    ));
+    lifecycle::answer(
+        &t.db,
+        &dan,
+        &c.id,
+        "partielle",
+        Some("Associé au comité de suivi"),
+    )
+    .await?;
+    let comments = lifecycle::comments(&t.db, &cd35, "14").await?;
+    assert_eq!(comments[0].answer_status, "partielle");
+
+    // Validation by the recteur only.
+    let current = roadmap::roadmap(&t.db, &dan, "14", None)
+        .await?
+        .roadmap
+        .ok_or(CoreError::Internal("no roadmap".into()))?;
+    assert!(matches!(
+        lifecycle::validate(&t.db, &dan, "14", date!(2025 - 06 - 12), current.version).await,
+        Err(CoreError::Forbidden)
+    ));
+    let v1 = lifecycle::validate(&t.db, &recteur, "14", date!(2025 - 06 - 12), current.version).await?;
+    assert_eq!(v1.number, 1);
+    assert!(matches!(
+        lifecycle::validate(&t.db, &recteur, "14", date!(2025 - 06 - 13), current.version).await,
+        Err(CoreError::Conflict(_))
+    ));
+
+    // Changes, then v2.
+    roadmap::adapt(
+        &t.db,
+        &dan,
+        &d.declension.id,
+        d.declension.version,
+        &DeclensionPatch {
+            local_pilote: Some(Some("Pilotage conjoint DANE – Département".into())),
+            progress: Some(30),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let other = strategy::create_project(
+        &t.db,
+        &pilote,
+        &NewProject {
+            objective_id: project.objective_id.clone(),
+            code: "PN-PIX".into(),
+            title: "Pix".into(),
+            pilote_team: "DGESCO".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    strategy::update_project(
+        &t.db,
+        &pilote,
+        &other.project.id,
+        1,
+        &ProjectPatch {
+            status: Some("publie".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    roadmap::decline(&t.db, &dan, "14", "PN-PIX").await?;
+    let current = roadmap::roadmap(&t.db, &dan, "14", None)
+        .await?
+        .roadmap
+        .ok_or(CoreError::Internal("no roadmap".into()))?;
+    let v2 = lifecycle::validate(&t.db, &recteur, "14", date!(2026 - 06 - 11), current.version).await?;
+    assert_eq!(v2.number, 2);
+
+    let changes = lifecycle::compare(&t.db, &dan, "14", 1, 2).await?;
+    let summary: Vec<(String, String, Option<String>, Option<String>)> = changes
+        .into_iter()
+        .map(|c| (c.project, c.field, c.before, c.after))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "PN-SNEE".into(),
+                "avancement".into(),
+                Some("0".into()),
+                Some("30".into())
+            ),
+            (
+                "PN-SNEE".into(),
+                "pilote".into(),
+                Some("DNE".into()),
+                Some("Pilotage conjoint DANE – Département".into())
+            ),
+            (
+                "PN-PIX".into(),
+                "declinaison".into(),
+                None,
+                Some("ajoutée".into())
+            ),
+        ]
+    );
+    Ok(())
+}

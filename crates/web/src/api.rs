@@ -248,6 +248,14 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(crate::roadmap::api::review))
         .routes(routes!(crate::roadmap::api::national_view))
+        .routes(routes!(crate::roadmap::api::invite))
+        .routes(routes!(
+            crate::roadmap::api::list_comments,
+            crate::roadmap::api::create_comment
+        ))
+        .routes(routes!(crate::roadmap::api::answer_comment))
+        .routes(routes!(crate::roadmap::api::validate))
+        .routes(routes!(crate::roadmap::api::compare))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,

@@ -184,7 +184,31 @@ struct World {
     /// Declensions of that project in académies 14 and 02.
     declension_14: String,
     declension_02: String,
+    /// A comment of the consultation of académie 14.
+    comment_14: String,
     _t: TestDb,
+}
+
+/// Validate an académie's roadmap: its recteur, or a national administrator.
+fn validate_rule(role: Option<&str>, academie: &str) -> Exp {
+    match (role, academie_read(role, academie)) {
+        (None, _) => Exp::Unauthenticated,
+        (_, Exp::NotFound) => Exp::NotFound,
+        (Some("administrateur-national"), _) => Exp::Ok,
+        (Some("recteur"), _) if academie == "14" => Exp::Ok,
+        (Some(_), _) => Exp::Forbidden,
+    }
+}
+
+async fn roadmap_version(w: &World, academie: &str) -> Result<i64, E> {
+    let admin = admin_principal(&w.db, &w.callers).await?;
+    Ok(
+        gouvernail_core::roadmap::service::roadmap(&w.db, &admin, academie, None)
+            .await?
+            .roadmap
+            .ok_or("no roadmap")?
+            .version,
+    )
 }
 
 /// Read an académie's objects.
@@ -390,8 +414,27 @@ async fn world() -> Result<World, E> {
         gouvernail_core::roadmap::service::decline(&db, &admin, "14", &project.project.id).await?;
     let declension_02 =
         gouvernail_core::roadmap::service::decline(&db, &admin, "02", &project.project.id).await?;
+    use gouvernail_core::roadmap::lifecycle;
+    for a in ["14", "02"] {
+        lifecycle::invite(&db, &admin, a, &Perimeter::parse("organisation:cned")?).await?;
+    }
+    let comment = lifecycle::comment(&db, &admin, "14", None, "Avis", None).await?;
+    for date in [
+        time::macros::date!(2025 - 01 - 10),
+        time::macros::date!(2025 - 06 - 10),
+    ] {
+        let version = gouvernail_core::roadmap::service::roadmap(&db, &admin, "14", None)
+            .await?
+            .roadmap
+            .ok_or("no roadmap")?
+            .version;
+        lifecycle::validate(&db, &admin, "14", date, version).await?;
+    }
+    // Back to consultation, for the comment cases.
+    lifecycle::invite(&db, &admin, "14", &Perimeter::parse("organisation:cned")?).await?;
     let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
     Ok(World {
+        comment_14: comment.id,
         declension_14: declension_14.declension.id,
         declension_02: declension_02.declension.id,
         router,
@@ -588,6 +631,65 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             &format!("/api/v1/projets-nationaux/{}/declinaisons", w.project_id),
             None,
             national_reader(role),
+        ),
+        "POST /api/v1/feuilles-de-route/{academie}/invitations" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/invitations"),
+                    body: Some(json!({ "perimetre": "organisation:cned" })),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "GET /api/v1/feuilles-de-route/{academie}/commentaires" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/commentaires"),
+                    body: None,
+                    expect: academie_read(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/feuilles-de-route/{academie}/commentaires" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/commentaires"),
+                    body: Some(json!({ "texte": format!("Avis de {}", role.unwrap_or("anonyme")) })),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/commentaires/{id}/reponse" => one(
+            &format!("/api/v1/commentaires/{}/reponse", w.comment_14),
+            Some(json!({ "statut": "acceptee" })),
+            academie_write(role, "14"),
+        ),
+        "POST /api/v1/feuilles-de-route/{academie}/validations" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let version = roadmap_version(w, a).await?;
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/validations"),
+                    body: Some(json!({ "dateComite": "2026-06-11", "version": version })),
+                    expect: validate_rule(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "GET /api/v1/feuilles-de-route/{academie}/versions/{a}/comparaison/{b}" => one(
+            "/api/v1/feuilles-de-route/14/versions/1/comparaison/2",
+            None,
+            academie_read(role, "14"),
         ),
         "GET /api/v1/strategies" => territory("/api/v1/strategies"),
         "GET /api/v1/strategies/{id}" => territory(&format!("/api/v1/strategies/{}", w.strategy_id)),
@@ -786,7 +888,7 @@ async fn every_operation_of_the_openapi_document_obeys_the_matrix() -> Result<()
             }
         }
     }
-    assert!(operations.len() >= 43, "{} operations", operations.len());
+    assert!(operations.len() >= 49, "{} operations", operations.len());
     let mut missing = Vec::new();
     let mut failures = Vec::new();
     let mut checked = 0;

@@ -324,3 +324,238 @@ pub async fn national_view(
             .collect(),
     ))
 }
+
+/// An invitation to the consultation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationDto {
+    /// The invited perimeter (`collectivite:223500018`, `organisation:canope`…).
+    pub perimetre: String,
+}
+
+/// Invites a perimeter's members to comment (opens the consultation).
+#[utoipa::path(post, path = "/api/v1/feuilles-de-route/{academie}/invitations", tag = "strategie", request_body = InvitationDto,
+    params(("academie" = String, Path, description = "Code de l'académie.")),
+    responses(
+        (status = 204, description = "Invité ; la consultation est ouverte."),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 403, description = "Lecture seule.", body = ErrorBody),
+        (status = 404, description = "Académie ou feuille de route inconnues (ou non visibles).", body = ErrorBody)
+    ))]
+pub async fn invite(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(academie): Path<String>,
+    ApiJson(body): ApiJson<InvitationDto>,
+) -> ApiResult<StatusCode> {
+    let perimeter = gouvernail_core::identity::Perimeter::parse(&body.perimetre)?;
+    gouvernail_core::roadmap::lifecycle::invite(&state.db, &p, &academie, &perimeter).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A comment of the consultation, with its answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentaireDto {
+    pub id: String,
+    pub declinaison: Option<String>,
+    pub auteur: String,
+    pub texte: String,
+    pub formulation_proposee: Option<String>,
+    /// `en-attente`, `acceptee`, `partielle` or `rejetee`.
+    pub statut: String,
+    pub reponse: Option<String>,
+}
+
+impl From<gouvernail_core::roadmap::lifecycle::Comment> for CommentaireDto {
+    fn from(c: gouvernail_core::roadmap::lifecycle::Comment) -> Self {
+        Self {
+            id: c.id,
+            declinaison: c.declension_id,
+            auteur: c.author_name,
+            texte: c.body,
+            formulation_proposee: c.proposed_wording,
+            statut: c.answer_status,
+            reponse: c.answer_text,
+        }
+    }
+}
+
+/// A new comment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NouveauCommentaireDto {
+    pub texte: String,
+    /// The declension commented on (the whole roadmap when absent).
+    pub declinaison: Option<String>,
+    pub formulation_proposee: Option<String>,
+}
+
+/// The consultation's comments.
+#[utoipa::path(get, path = "/api/v1/feuilles-de-route/{academie}/commentaires", tag = "strategie",
+    params(("academie" = String, Path, description = "Code de l'académie.")),
+    responses(
+        (status = 200, description = "Les commentaires et leurs réponses.", body = Vec<CommentaireDto>),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 404, description = "Feuille de route inconnue (ou non visible).", body = ErrorBody)
+    ))]
+pub async fn list_comments(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(academie): Path<String>,
+) -> ApiResult<Json<Vec<CommentaireDto>>> {
+    let list = gouvernail_core::roadmap::lifecycle::comments(&state.db, &p, &academie).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Comments during the consultation (invited members and the académie's writers).
+#[utoipa::path(post, path = "/api/v1/feuilles-de-route/{academie}/commentaires", tag = "strategie",
+    request_body = NouveauCommentaireDto,
+    params(("academie" = String, Path, description = "Code de l'académie.")),
+    responses(
+        (status = 201, description = "Le commentaire.", body = CommentaireDto),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 403, description = "Ni invité ni rédacteur.", body = ErrorBody),
+        (status = 404, description = "Feuille de route inconnue (ou non visible).", body = ErrorBody),
+        (status = 422, description = "Consultation fermée ou texte invalide.", body = ErrorBody)
+    ))]
+pub async fn create_comment(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(academie): Path<String>,
+    ApiJson(body): ApiJson<NouveauCommentaireDto>,
+) -> ApiResult<(StatusCode, Json<CommentaireDto>)> {
+    let c = gouvernail_core::roadmap::lifecycle::comment(
+        &state.db,
+        &p,
+        &academie,
+        body.declinaison.as_deref(),
+        &body.texte,
+        body.formulation_proposee.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(c.into())))
+}
+
+/// The answer to a comment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReponseDto {
+    /// `acceptee`, `partielle` or `rejetee` (a refusal needs `texte`).
+    pub statut: String,
+    pub texte: Option<String>,
+}
+
+/// Answers a comment (the académie's writers).
+#[utoipa::path(post, path = "/api/v1/commentaires/{id}/reponse", tag = "strategie", request_body = ReponseDto,
+    params(("id" = String, Path, description = "Identifiant du commentaire.")),
+    responses(
+        (status = 204, description = "Répondu."),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 403, description = "Lecture seule.", body = ErrorBody),
+        (status = 404, description = "Commentaire inconnu (ou non visible).", body = ErrorBody),
+        (status = 422, description = "Réponse invalide.", body = ErrorBody)
+    ))]
+pub async fn answer_comment(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReponseDto>,
+) -> ApiResult<StatusCode> {
+    gouvernail_core::roadmap::lifecycle::answer(&state.db, &p, &id, &body.statut, body.texte.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A validation by the recteur.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValidationDto {
+    /// Date of the comité de pilotage.
+    pub date_comite: Date,
+    /// The roadmap's version read (409 if it changed).
+    pub version: i64,
+}
+
+/// A validated version.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionDto {
+    pub numero: i64,
+    pub date_comite: Date,
+    pub valide_par: String,
+}
+
+/// Validates the roadmap (the recteur): freezes the next numbered version.
+#[utoipa::path(post, path = "/api/v1/feuilles-de-route/{academie}/validations", tag = "strategie", request_body = ValidationDto,
+    params(("academie" = String, Path, description = "Code de l'académie.")),
+    responses(
+        (status = 201, description = "La version validée.", body = VersionDto),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 403, description = "Réservé au recteur.", body = ErrorBody),
+        (status = 404, description = "Feuille de route inconnue (ou non visible).", body = ErrorBody),
+        (status = 409, description = "Modifiée entre-temps.", body = ErrorBody)
+    ))]
+pub async fn validate(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(academie): Path<String>,
+    ApiJson(body): ApiJson<ValidationDto>,
+) -> ApiResult<(StatusCode, Json<VersionDto>)> {
+    let v = gouvernail_core::roadmap::lifecycle::validate(
+        &state.db,
+        &p,
+        &academie,
+        body.date_comite,
+        body.version,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(VersionDto {
+            numero: v.number,
+            date_comite: v.committee_date,
+            valide_par: v.validated_by,
+        }),
+    ))
+}
+
+/// One difference between two versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangementDto {
+    pub projet: String,
+    pub champ: String,
+    pub avant: Option<String>,
+    pub apres: Option<String>,
+}
+
+/// What changed between two validated versions.
+#[utoipa::path(get, path = "/api/v1/feuilles-de-route/{academie}/versions/{a}/comparaison/{b}", tag = "strategie",
+    params(
+        ("academie" = String, Path, description = "Code de l'académie."),
+        ("a" = i64, Path, description = "Première version."),
+        ("b" = i64, Path, description = "Seconde version.")
+    ),
+    responses(
+        (status = 200, description = "Les différences.", body = Vec<ChangementDto>),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 404, description = "Feuille de route ou version inconnues (ou non visibles).", body = ErrorBody)
+    ))]
+pub async fn compare(
+    State(state): State<AppState>,
+    User(p): User,
+    Path((academie, a, b)): Path<(String, i64, i64)>,
+) -> ApiResult<Json<Vec<ChangementDto>>> {
+    let changes = gouvernail_core::roadmap::lifecycle::compare(&state.db, &p, &academie, a, b).await?;
+    Ok(Json(
+        changes
+            .into_iter()
+            .map(|c| ChangementDto {
+                projet: c.project,
+                champ: c.field,
+                avant: c.before,
+                apres: c.after,
+            })
+            .collect(),
+    ))
+}
