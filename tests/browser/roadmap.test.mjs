@@ -38,7 +38,31 @@ test("a DAN reviews a national change and declines a project in her académie's 
   await page.waitForURL('**/academies/14/feuille-de-route');
   assert.equal(await page.locator('#declinaison-PN-GOUV').count(), 1);
 
+  // The Département's comment of the consultation gets a partial answer.
+  const comment = page.locator('.gv-comment').first();
+  assert.match(await comment.innerText(), /Département souhaite être associé/);
+  await comment.locator('select[name=statut]').selectOption('partielle');
+  await comment.locator('input[name=texte]').fill('Associé au comité de suivi de la convention');
+  await comment.locator('button').click();
+  await page.waitForURL('**/academies/14/feuille-de-route');
+  assert.match(await page.locator('.gv-comment').first().innerText(), /acceptée en partie — Associé au comité de suivi/i);
+  await assertAccessible(page);
+
   // Another académie's roadmap is none of her business.
   const other = await page.goto(`${server.baseUrl}/academies/02/feuille-de-route`);
   assert.equal(other?.status(), 404);
+
+  // The recteur validates: version 1, on the date of the comité de pilotage.
+  await page.goto(`${server.baseUrl}/`);
+  await page.locator('#logout').click();
+  await page.goto(`${server.baseUrl}/connexion`);
+  await page.locator('#login-email').fill('recteur.rennes@demo.gouvernail.fr');
+  await page.locator('#login-password').fill(password);
+  await page.locator('#login-form button[type=submit]').click();
+  await page.waitForURL(`${server.baseUrl}/`);
+  await page.goto(`${server.baseUrl}/academies/14/feuille-de-route`);
+  await page.locator('#date-comite').fill('2026-12-10');
+  await page.locator('#validate-form button').click();
+  await page.waitForURL('**/academies/14/feuille-de-route');
+  assert.match(await page.locator('#versions-list').innerText(), /v1 — Comité de pilotage du 10 décembre 2026/);
 });

@@ -585,6 +585,24 @@ async fn load_demo_roadmaps(db: &Db, admin: &crate::identity::Principal) -> Core
         )
         .await?;
     }
+    // Rennes consults the Département d'Ille-et-Vilaine, which has commented.
+    crate::roadmap::lifecycle::invite(
+        db,
+        &dan14,
+        "14",
+        &crate::identity::Perimeter::parse("collectivite:223500018")?,
+    )
+    .await?;
+    let cd35 = principal_of("cd35@demo.gouvernail.fr").await?;
+    crate::roadmap::lifecycle::comment(
+        db,
+        &cd35,
+        "14",
+        None,
+        "Le Département souhaite être associé au pilotage de l'équipement numérique des collèges.",
+        Some("Pilotage conjoint DANE – Département d'Ille-et-Vilaine"),
+    )
+    .await?;
     // A national change that every académie having declined the project must review.
     let snee = crate::strategy::service::get_project(db, Some(admin), "PN-SNEE").await?;
     crate::strategy::service::update_project(db, admin, &snee.project.id, snee.project.version, &crate::strategy::model::ProjectPatch {

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use gouvernail_core::CoreError;
 use gouvernail_core::identity::{Capability, Perimeter};
+use gouvernail_core::roadmap::lifecycle::{self, Change, Comment, Version};
 use gouvernail_core::roadmap::model::{Review, RoadmapView};
 use gouvernail_core::roadmap::service;
 use gouvernail_core::strategy::model::NationalProject;
@@ -25,6 +26,14 @@ pub fn routes() -> Router<AppState> {
             get(roadmap_page).post(decline),
         )
         .route("/declinaisons/{id}/revue", post(review))
+        .route("/academies/{code}/feuille-de-route/invitations", post(invite))
+        .route("/academies/{code}/feuille-de-route/commentaires", post(comment))
+        .route("/commentaires/{id}/reponse", post(answer))
+        .route("/academies/{code}/feuille-de-route/validation", post(validate))
+        .route(
+            "/academies/{code}/feuille-de-route/comparaison",
+            get(compare_page),
+        )
 }
 
 type PageResponse = Result<Response, PageError>;
@@ -38,6 +47,10 @@ struct RoadmapPage {
     view: RoadmapView,
     can_write: bool,
     declinable: Vec<NationalProject>,
+    comments: Vec<Comment>,
+    versions: Vec<Version>,
+    can_comment: bool,
+    can_validate: bool,
     message: Option<String>,
 }
 
@@ -71,6 +84,25 @@ async fn render(
         .into_iter()
         .filter(|p| matches!(p.status.as_str(), "publie" | "en-cours") && !declined.contains(&p.id))
         .collect();
+    let (comments, versions) = if view.roadmap.is_some() {
+        (
+            lifecycle::comments(&state.db, p, &academie.code)
+                .await
+                .map_err(|e| ctx.error(e))?,
+            lifecycle::versions(&state.db, p, &academie.code)
+                .await
+                .map_err(|e| ctx.error(e))?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let consultation = view.roadmap.as_ref().is_some_and(|r| r.status == "consultation");
+    let can_validate = view.roadmap.is_some()
+        && p.grants.iter().any(|g| {
+            g.role == gouvernail_core::identity::Role::AdministrateurNational
+                || (g.role == gouvernail_core::identity::Role::Recteur
+                    && g.perimeter == Perimeter::Academie(academie.code.clone()))
+        });
     let crumbs = Crumbs::new(ctx.t("roadmap-title"))
         .link(format!("/academies/{}", academie.code), academie.nom.clone());
     let html = ctx.render(&RoadmapPage {
@@ -80,6 +112,10 @@ async fn render(
         view,
         can_write,
         declinable,
+        comments,
+        versions,
+        can_comment: consultation && can_write,
+        can_validate,
         message,
     })?;
     Ok((status, html).into_response())
@@ -153,4 +189,149 @@ async fn review(
         }
         Err(e) => Err(ctx.error(e)),
     }
+}
+
+fn back(code: &str) -> Response {
+    Redirect::to(&format!("/academies/{code}/feuille-de-route")).into_response()
+}
+
+async fn outcome(ctx: &PageCtx, state: &AppState, code: &str, result: Result<(), CoreError>) -> PageResponse {
+    match result {
+        Ok(()) => Ok(back(code)),
+        Err(e @ (CoreError::Validation(_) | CoreError::Conflict(_) | CoreError::BadRequest(_))) => {
+            render(
+                ctx,
+                state,
+                code,
+                Some(e.to_string()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct InviteForm {
+    perimetre: String,
+}
+
+async fn invite(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Form(form): Form<InviteForm>,
+) -> PageResponse {
+    let p = ctx.require_user()?;
+    let result = match Perimeter::parse(&form.perimetre) {
+        Ok(perimeter) => lifecycle::invite(&state.db, p, &code, &perimeter).await,
+        Err(e) => Err(e),
+    };
+    outcome(&ctx, &state, &code, result).await
+}
+
+#[derive(Debug, Deserialize)]
+struct CommentForm {
+    texte: String,
+}
+
+async fn comment(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Form(form): Form<CommentForm>,
+) -> PageResponse {
+    let p = ctx.require_user()?;
+    let result = lifecycle::comment(&state.db, p, &code, None, &form.texte, None)
+        .await
+        .map(|_| ());
+    outcome(&ctx, &state, &code, result).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswerForm {
+    statut: String,
+    texte: Option<String>,
+    academie: String,
+}
+
+async fn answer(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> PageResponse {
+    let p = ctx.require_user()?;
+    let result = lifecycle::answer(&state.db, p, &id, &form.statut, form.texte.as_deref()).await;
+    outcome(&ctx, &state, &form.academie, result).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ValidateForm {
+    date_comite: String,
+    version: i64,
+}
+
+async fn validate(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Form(form): Form<ValidateForm>,
+) -> PageResponse {
+    let p = ctx.require_user()?;
+    let result = match time::Date::parse(
+        &form.date_comite,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    ) {
+        Ok(date) => lifecycle::validate(&state.db, p, &code, date, form.version)
+            .await
+            .map(|_| ()),
+        Err(_) => Err(CoreError::Validation(vec![gouvernail_core::FieldError::new(
+            "dateComite",
+            "date attendue (AAAA-MM-JJ)",
+        )])),
+    };
+    outcome(&ctx, &state, &code, result).await
+}
+
+#[derive(Template)]
+#[template(path = "roadmap/comparaison.html")]
+struct ComparePage {
+    ctx: PageCtx,
+    crumbs: Crumbs,
+    a: i64,
+    b: i64,
+    changes: Vec<Change>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareQuery {
+    a: i64,
+    b: i64,
+}
+
+async fn compare_page(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<CompareQuery>,
+) -> PageResponse {
+    let p = ctx.require_user()?;
+    let changes = lifecycle::compare(&state.db, p, &code, q.a, q.b)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let crumbs = Crumbs::new(ctx.t("roadmap-compare")).link(
+        format!("/academies/{code}/feuille-de-route"),
+        ctx.t("roadmap-title"),
+    );
+    Ok(ctx
+        .render(&ComparePage {
+            ctx: ctx.clone(),
+            crumbs,
+            a: q.a,
+            b: q.b,
+            changes,
+        })?
+        .into_response())
 }
