@@ -65,4 +65,22 @@ test("a DAN reviews a national change and declines a project in her académie's 
   await page.locator('#validate-form button').click();
   await page.waitForURL('**/academies/14/feuille-de-route');
   assert.match(await page.locator('#versions-list').innerText(), /v1 — Comité de pilotage du 10 décembre 2026/);
+
+  // The national level sees every académie at once, on a map and in a table.
+  await page.locator('#logout').click();
+  await page.goto(`${server.baseUrl}/connexion`);
+  await page.locator('#login-email').fill('pilote@demo.gouvernail.fr');
+  await page.locator('#login-password').fill(password);
+  await page.locator('#login-form button[type=submit]').click();
+  await page.waitForURL(`${server.baseUrl}/`);
+  await page.goto(`${server.baseUrl}/projets-nationaux/PN-SNEE`);
+  await page.locator('#national-view-link').click();
+  await page.waitForURL('**/projets-nationaux/PN-SNEE/declinaisons');
+  assert.equal(await page.locator('svg.gv-map rect').count(), 30, 'one tile per académie');
+  const rows = page.locator('#national-states tbody tr');
+  assert.equal(await rows.count(), 30);
+  assert.match(await rows.filter({ hasText: 'Rennes' }).innerText(), /Version locale/);
+  assert.match(await rows.filter({ hasText: 'Aix-Marseille' }).innerText(), /À revoir/);
+  assert.match(await rows.filter({ hasText: 'Lille' }).innerText(), /Non décliné/);
+  await assertAccessible(page);
 });

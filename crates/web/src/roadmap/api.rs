@@ -116,6 +116,21 @@ pub struct EtatAcademieDto {
     pub motif: Option<String>,
 }
 
+impl crate::export::Tabular for EtatAcademieDto {
+    fn headers() -> &'static [&'static str] {
+        &["academie", "nom", "etat", "avancement", "motif"]
+    }
+    fn cells(&self) -> Vec<crate::export::Cell> {
+        vec![
+            self.academie.as_str().into(),
+            self.nom.as_str().into(),
+            self.etat.as_str().into(),
+            self.avancement.into(),
+            self.motif.clone().into(),
+        ]
+    }
+}
+
 impl From<AcademieState> for EtatAcademieDto {
     fn from(s: AcademieState) -> Self {
         Self {
@@ -302,11 +317,11 @@ pub async fn review(
     ))
 }
 
-/// Every académie's state on a national project (national level).
+/// Every académie's state on a national project (national level; CSV/XLSX export).
 #[utoipa::path(get, path = "/api/v1/projets-nationaux/{id}/declinaisons", tag = "strategie",
-    params(("id" = String, Path, description = "Identifiant ou code du projet.")),
+    params(("id" = String, Path, description = "Identifiant ou code du projet."), crate::territory::api::ListQuery),
     responses(
-        (status = 200, description = "Une ligne par académie.", body = Vec<EtatAcademieDto>),
+        (status = 200, description = "Une ligne par académie.", body = crate::api::ListDto<EtatAcademieDto>),
         (status = 401, description = "Non authentifié.", body = ErrorBody),
         (status = 403, description = "Réservé au niveau national.", body = ErrorBody),
         (status = 404, description = "Projet inconnu.", body = ErrorBody)
@@ -315,14 +330,16 @@ pub async fn national_view(
     State(state): State<AppState>,
     User(p): User,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<EtatAcademieDto>>> {
-    Ok(Json(
-        service::national_view(&state.db, &p, &id)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    crate::api::ApiQuery(q): crate::api::ApiQuery<crate::territory::api::ListQuery>,
+) -> ApiResult<axum::response::Response> {
+    let format = q.format.unwrap_or_default();
+    let page = crate::api::page_for(format, q.page, q.per_page.or(Some(100)))?;
+    let all = service::national_view(&state.db, &p, &id).await?;
+    crate::api::respond_list(
+        format,
+        "declinaisons",
+        crate::api::map_page(crate::api::paginate(all, page), EtatAcademieDto::from),
+    )
 }
 
 /// An invitation to the consultation.
