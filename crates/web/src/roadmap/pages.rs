@@ -138,20 +138,10 @@ async fn decline(
     Form(form): Form<DeclineForm>,
 ) -> PageResponse {
     let p = ctx.require_user()?;
-    match service::decline(&state.db, p, &code, &form.projet).await {
-        Ok(_) => Ok(Redirect::to(&format!("/academies/{code}/feuille-de-route")).into_response()),
-        Err(e @ (CoreError::Validation(_) | CoreError::Conflict(_))) => {
-            render(
-                &ctx,
-                &state,
-                &code,
-                Some(e.to_string()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(ctx.error(e)),
-    }
+    let result = service::decline(&state.db, p, &code, &form.projet)
+        .await
+        .map(|_| ());
+    outcome(&ctx, &state, &code, result).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,22 +164,10 @@ async fn review(
     } else {
         Review::Accept
     };
-    match service::review(&state.db, p, &id, form.version, &decision).await {
-        Ok(v) => {
-            Ok(Redirect::to(&format!("/academies/{}/feuille-de-route", v.academie_code)).into_response())
-        }
-        Err(e @ (CoreError::Validation(_) | CoreError::Conflict(_))) => {
-            render(
-                &ctx,
-                &state,
-                &form.academie,
-                Some(e.to_string()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(ctx.error(e)),
-    }
+    let result = service::review(&state.db, p, &id, form.version, &decision)
+        .await
+        .map(|_| ());
+    outcome(&ctx, &state, &form.academie, result).await
 }
 
 fn back(code: &str) -> Response {
