@@ -415,3 +415,400 @@ async fn a_roadmap_goes_through_consultation_and_two_validations_and_the_compari
     );
     Ok(())
 }
+
+mod actions {
+    use super::*;
+    use gouvernail_core::audit::{self, AuditFilter};
+    use gouvernail_core::identity::model::Organisation;
+    use gouvernail_core::roadmap::actions;
+    use gouvernail_core::roadmap::lifecycle;
+    use gouvernail_core::roadmap::model::*;
+
+    async fn organisation(db: &gouvernail_core::db::Db, id: &str, nom: &str) -> Result<(), CoreError> {
+        let mut tx = db.begin().await?;
+        gouvernail_core::identity::repo::upsert_organisation(
+            &mut tx,
+            &Organisation {
+                id: id.into(),
+                nom: nom.into(),
+                kind: "canope".into(),
+                siren: None,
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    fn milestone(label: &str, due: time::Date, done: bool) -> ActionMilestone {
+        ActionMilestone {
+            label: label.into(),
+            due_date: due,
+            done,
+        }
+    }
+
+    #[tokio::test]
+    async fn actions_carry_their_pilote_partners_perimeter_budget_milestones_and_dependencies() -> R {
+        let t = TestDb::new(Seed::Referential).await?;
+        let pilote = person(&t.db, "pilote@x.fr", Role::PiloteNational, "national").await?;
+        let dan = person(&t.db, "dan@x.fr", Role::Dan, "academie:14").await?;
+        let cd35 = person(
+            &t.db,
+            "cd35@x.fr",
+            Role::RepresentantCollectivite,
+            "collectivite:223500018",
+        )
+        .await?;
+        organisation(&t.db, "canope-35", "Atelier Canopé 35").await?;
+        let project = published_project(&t.db, &pilote).await?;
+        roadmap::decline(&t.db, &dan, "14", &project.code).await?;
+
+        let objective = actions::create_objective(
+            &t.db,
+            &dan,
+            "14",
+            &ObjectivePatch {
+                axis_title: Some("Territoires".into()),
+                title: Some("Accompagner les collectivités".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        assert_eq!(objective.code, "O1");
+
+        let a1 = actions::create_action(
+            &t.db,
+            &dan,
+            "14",
+            &ActionPatch {
+                parent: Some(ActionParent::Declension(project.code.clone())),
+                title: Some("Équiper les écoles rurales".into()),
+                pilote_user: Some(Some("DAN@x.fr".into())),
+                start_date: Some(Some(date!(2024 - 09 - 01))),
+                end_date: Some(Some(date!(2030 - 06 - 30))),
+                milestones: Some(vec![
+                    milestone("Appel à projets", date!(2024 - 10 - 15), true),
+                    milestone("Premières livraisons", date!(2025 - 03 - 01), false),
+                ]),
+                budget: Some(vec![
+                    BudgetLine {
+                        funder_kind: "etat".into(),
+                        funder_label: "État (SNEE)".into(),
+                        year: 2025,
+                        amount_cents: 12_000_010,
+                    },
+                    BudgetLine {
+                        funder_kind: "collectivite".into(),
+                        funder_label: "Département d'Ille-et-Vilaine".into(),
+                        year: 2025,
+                        amount_cents: 7_999_990,
+                    },
+                ]),
+                partners: Some(vec!["canope-35".into()]),
+                scope: Some(vec![ScopeItem {
+                    kind: "departement".into(),
+                    code: "35".into(),
+                }]),
+                ..Default::default()
+            },
+        )
+        .await?;
+        assert_eq!(a1.action.code, "A01");
+        assert_eq!(a1.axis, "Axe 1");
+        assert_eq!(a1.parent_code, "PN-SNEE");
+        assert_eq!(a1.pilote_name.as_deref(), Some("dan@x.fr"));
+        assert_eq!(a1.budget_total(), 20_000_000, "exact cents");
+        assert_eq!(a1.partners[0].nom, "Atelier Canopé 35");
+        assert_eq!(a1.departements, ["35"]);
+        assert!(a1.late, "a milestone passed without being done");
+
+        let a2 = actions::create_action(
+            &t.db,
+            &dan,
+            "14",
+            &ActionPatch {
+                parent: Some(ActionParent::Objective("O1".into())),
+                title: Some("Former les référents".into()),
+                pilote_team: Some(Some("DRANE".into())),
+                depends_on: Some(vec!["a01".into()]),
+                ..Default::default()
+            },
+        )
+        .await?;
+        assert_eq!(
+            (a2.action.code.as_str(), a2.axis.as_str()),
+            ("A02", "Territoires")
+        );
+        assert_eq!(a2.depends_on, ["A01"]);
+        assert!(!a2.late);
+
+        // Every bad field is named, and nothing is saved.
+        let bad = actions::update_action(
+            &t.db,
+            &dan,
+            &a1.action.id,
+            a1.action.version,
+            &ActionPatch {
+                title: Some(" ".into()),
+                progress: Some(140),
+                depends_on: Some(vec!["A02".into()]),
+                scope: Some(vec![
+                    ScopeItem {
+                        kind: "departement".into(),
+                        code: "75".into(),
+                    },
+                    ScopeItem {
+                        kind: "etablissement".into(),
+                        code: "0000000A".into(),
+                    },
+                ]),
+                budget: Some(vec![BudgetLine {
+                    funder_kind: "mecene".into(),
+                    funder_label: String::new(),
+                    year: 2025,
+                    amount_cents: 1,
+                }]),
+                ..Default::default()
+            },
+        )
+        .await;
+        let Err(CoreError::Validation(fields)) = bad else {
+            panic!("expected a validation error, got {bad:?}");
+        };
+        let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "titre",
+                "avancement",
+                "budget[0].financeur",
+                "perimetre[0]",
+                "perimetre[1]",
+                "dependances"
+            ]
+        );
+        assert_eq!(
+            actions::get_action(&t.db, &dan, &a1.action.id)
+                .await?
+                .action
+                .version,
+            1
+        );
+
+        // A stale save is refused with the current version.
+        let a1 = actions::update_action(
+            &t.db,
+            &dan,
+            &a1.action.id,
+            1,
+            &ActionPatch {
+                status: Some("en-cours".into()),
+                progress: Some(40),
+                ..Default::default()
+            },
+        )
+        .await?;
+        assert!(matches!(
+            actions::update_action(&t.db, &dan, &a1.action.id, 1, &ActionPatch::default()).await,
+            Err(CoreError::Conflict(m)) if m.contains("version actuelle 2")
+        ));
+
+        // A collectivité's agent reads nothing and writes nothing.
+        assert!(matches!(
+            actions::get_action(&t.db, &cd35, &a1.action.id).await,
+            Err(CoreError::NotFound { .. })
+        ));
+        lifecycle::invite(&t.db, &dan, "14", &Perimeter::parse("collectivite:223500018")?).await?;
+        assert_eq!(
+            actions::get_action(&t.db, &cd35, &a1.action.id)
+                .await?
+                .action
+                .code,
+            "A01"
+        );
+        assert!(matches!(
+            actions::update_action(&t.db, &cd35, &a1.action.id, 2, &ActionPatch::default()).await,
+            Err(CoreError::Forbidden)
+        ));
+
+        // Filters.
+        let list = |f: ActionFilter| {
+            let (db, dan) = (&t.db, &dan);
+            async move {
+                Ok::<_, CoreError>(
+                    actions::list_actions(db, dan, &f)
+                        .await?
+                        .into_iter()
+                        .map(|a| a.action.code)
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        let rennes = || ActionFilter {
+            academie: Some("14".into()),
+            ..Default::default()
+        };
+        assert_eq!(list(rennes()).await?, ["A01", "A02"]);
+        assert_eq!(
+            list(ActionFilter {
+                late: true,
+                ..rennes()
+            })
+            .await?,
+            ["A01"]
+        );
+        assert_eq!(
+            list(ActionFilter {
+                mine: true,
+                ..Default::default()
+            })
+            .await?,
+            ["A01"]
+        );
+        assert_eq!(
+            list(ActionFilter {
+                departement: Some("35".into()),
+                ..rennes()
+            })
+            .await?,
+            ["A01"]
+        );
+        assert_eq!(
+            list(ActionFilter {
+                axis: Some("territoires".into()),
+                ..rennes()
+            })
+            .await?,
+            ["A02"]
+        );
+        assert_eq!(
+            list(ActionFilter {
+                status: Some("en-cours".into()),
+                ..rennes()
+            })
+            .await?,
+            ["A01"]
+        );
+        assert!(matches!(
+            actions::list_actions(&t.db, &dan, &ActionFilter::default()).await,
+            Err(CoreError::Validation(f)) if f[0].field == "academie"
+        ));
+
+        // Deleting A01 frees A02 of its dependency; everything is in the trail.
+        let a1 = actions::get_action(&t.db, &dan, &a1.action.id).await?;
+        actions::delete_action(&t.db, &dan, &a1.action.id, a1.action.version).await?;
+        assert!(
+            actions::get_action(&t.db, &dan, &a2.action.id)
+                .await?
+                .depends_on
+                .is_empty()
+        );
+        let trail = audit::list(
+            &t.db,
+            &AuditFilter {
+                object_kind: Some("action".into()),
+                ..Default::default()
+            },
+            100,
+            0,
+        )
+        .await?
+        .0;
+        let mut seen: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+        seen.sort();
+        assert_eq!(seen, ["creer", "creer", "modifier", "supprimer"]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_content_change_sends_a_validated_roadmap_back_to_draft_and_v2_lists_it() -> R {
+        let t = TestDb::new(Seed::Referential).await?;
+        let pilote = person(&t.db, "pilote@x.fr", Role::PiloteNational, "national").await?;
+        let dan = person(&t.db, "dan@x.fr", Role::Dan, "academie:14").await?;
+        let recteur = person(&t.db, "recteur@x.fr", Role::Recteur, "academie:14").await?;
+        let project = published_project(&t.db, &pilote).await?;
+        roadmap::decline(&t.db, &dan, "14", &project.code).await?;
+        let a = actions::create_action(
+            &t.db,
+            &dan,
+            "14",
+            &ActionPatch {
+                parent: Some(ActionParent::Declension(project.code.clone())),
+                title: Some("Équiper".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let dan_ref = &dan;
+        let current = |db| async move {
+            roadmap::roadmap(db, dan_ref, "14", None)
+                .await?
+                .roadmap
+                .ok_or(CoreError::Internal("no roadmap".into()))
+        };
+        let r = current(&t.db).await?;
+        lifecycle::validate(&t.db, &recteur, "14", date!(2025 - 06 - 12), r.version).await?;
+        // Following the work keeps the validation.
+        let a = actions::update_action(
+            &t.db,
+            &dan,
+            &a.action.id,
+            a.action.version,
+            &ActionPatch {
+                progress: Some(50),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let r = current(&t.db).await?;
+        assert_eq!(r.status, "validee");
+        let r = actions::publish(&t.db, &dan, "14", r.version).await?;
+        assert_eq!(r.status, "publiee");
+        let bilan = actions::write_bilan(&t.db, &dan, "14", 2025, "Une année d'équipement").await?;
+        assert!(bilan.figures.contains("\"non-commence\":1"), "{}", bilan.figures);
+        assert!(matches!(
+            actions::write_bilan(&t.db, &dan, "14", 2025, "Encore").await,
+            Err(CoreError::Conflict(_))
+        ));
+        // Changing the plan sends it back to draft.
+        actions::update_action(
+            &t.db,
+            &dan,
+            &a.action.id,
+            a.action.version,
+            &ActionPatch {
+                title: Some("Équiper les écoles".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let r = current(&t.db).await?;
+        assert_eq!(r.status, "brouillon");
+        lifecycle::validate(&t.db, &recteur, "14", date!(2026 - 06 - 11), r.version).await?;
+        let changes: Vec<(String, String, Option<String>, Option<String>)> =
+            lifecycle::compare(&t.db, &dan, "14", 1, 2)
+                .await?
+                .into_iter()
+                .map(|c| (c.project, c.field, c.before, c.after))
+                .collect();
+        assert_eq!(
+            changes,
+            [
+                (
+                    "action A01".into(),
+                    "avancement".into(),
+                    Some("0".into()),
+                    Some("50".into())
+                ),
+                (
+                    "action A01".into(),
+                    "titre".into(),
+                    Some("Équiper".into()),
+                    Some("Équiper les écoles".into())
+                ),
+            ]
+        );
+        Ok(())
+    }
+}

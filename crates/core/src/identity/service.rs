@@ -893,6 +893,7 @@ pub async fn history(db: &Db, by: &Principal, kind: &str, id: &str) -> CoreResul
         // The national strategy's objects: whoever reads the national level.
         "strategie" | "projet-national" => by.can(db, Capability::Read, &Perimeter::National).await?,
         "declinaison" => crate::roadmap::service::get_declension(db, by, id).await.is_ok(),
+        "action" => crate::roadmap::actions::get_action(db, by, id).await.is_ok(),
         _ => by.is_admin(),
     };
     if !visible {

@@ -13,7 +13,7 @@ use crate::identity::policy::ancestors;
 use crate::identity::service::new_id;
 use crate::identity::{Capability, Perimeter, Principal, Role};
 
-use super::model::{DeclensionView, Roadmap};
+use super::model::{ActionFilter, ActionView, DeclensionView, LocalObjective, Roadmap};
 use super::{repo, service};
 
 fn now() -> OffsetDateTime {
@@ -64,7 +64,7 @@ async fn latest_roadmap(db: &Db, academie: &str) -> CoreResult<Roadmap> {
 }
 
 /// True when the person holds a role on a perimeter invited to the consultation.
-async fn is_invited(db: &Db, by: &Principal, roadmap_id: &str) -> CoreResult<bool> {
+pub(crate) async fn is_invited(db: &Db, by: &Principal, roadmap_id: &str) -> CoreResult<bool> {
     #[derive(sqlx::FromRow)]
     struct Row {
         perimeter_kind: String,
@@ -315,8 +315,14 @@ pub async fn answer(
     tx.commit().await
 }
 
-fn snapshot_of(declensions: &[DeclensionView]) -> String {
-    let map: BTreeMap<String, serde_json::Value> = declensions
+/// The roadmap as a version keeps it: declined projects by code, the académie's objectives
+/// (`objectif O1`) and actions (`action A01`).
+fn snapshot_of(
+    declensions: &[DeclensionView],
+    objectives: &[LocalObjective],
+    actions: &[ActionView],
+) -> String {
+    let mut map: BTreeMap<String, serde_json::Value> = declensions
         .iter()
         .map(|d| {
             (
@@ -330,6 +336,18 @@ fn snapshot_of(declensions: &[DeclensionView]) -> String {
             )
         })
         .collect();
+    for o in objectives {
+        map.insert(
+            format!("objectif {}", o.code),
+            serde_json::json!({ "titre": o.title, "axe": o.axis_title, "description": o.description }),
+        );
+    }
+    for a in actions {
+        map.insert(
+            format!("action {}", a.action.code),
+            super::actions::action_snapshot(a),
+        );
+    }
     serde_json::to_string(&map).unwrap_or_default()
 }
 
@@ -365,7 +383,17 @@ pub async fn validate(
         )
         .await?
         + 1;
-    let snapshot = snapshot_of(&view.declensions);
+    let objectives = repo::objectives_of(db, &roadmap.id).await?;
+    let actions = super::actions::list_actions(
+        db,
+        by,
+        &ActionFilter {
+            academie: Some(academie.to_owned()),
+            ..ActionFilter::default()
+        },
+    )
+    .await?;
+    let snapshot = snapshot_of(&view.declensions, &objectives, &actions);
     let stamp = now();
     let mut tx = db.begin().await?;
     let n = tx
@@ -458,12 +486,22 @@ pub async fn compare(db: &Db, by: &Principal, academie: &str, a: i64, b: i64) ->
         serde_json::Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     };
+    // What a whole added or removed element is called.
+    let element = |key: &str| {
+        if key.starts_with("action ") {
+            "action"
+        } else if key.starts_with("objectif ") {
+            "objectif"
+        } else {
+            "declinaison"
+        }
+    };
     let mut changes = Vec::new();
     for (code, old) in &before {
         match after.get(code) {
             None => changes.push(Change {
                 project: code.clone(),
-                field: "declinaison".into(),
+                field: element(code).into(),
                 before: Some("présente".into()),
                 after: None,
             }),
@@ -485,7 +523,7 @@ pub async fn compare(db: &Db, by: &Principal, academie: &str, a: i64, b: i64) ->
     for code in after.keys().filter(|c| !before.contains_key(*c)) {
         changes.push(Change {
             project: code.clone(),
-            field: "declinaison".into(),
+            field: element(code).into(),
             before: None,
             after: Some("ajoutée".into()),
         });

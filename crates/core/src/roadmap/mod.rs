@@ -3,6 +3,7 @@
 //! it locally, and reviews every national change (accept, or keep its own version with a
 //! reason) instead of being silently overwritten.
 
+pub mod actions;
 pub mod lifecycle;
 pub mod model;
 pub mod repo;

@@ -122,3 +122,177 @@ pub struct AcademieState {
     pub progress: Option<i64>,
     pub reason: Option<String>,
 }
+
+/// An objective of the académie's own, under an axis, linked to a national objective where
+/// one exists.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LocalObjective {
+    pub id: String,
+    pub roadmap_id: String,
+    pub code: String,
+    pub axis_title: String,
+    pub title: String,
+    pub description: String,
+    pub national_objective_id: Option<String>,
+    pub version: i64,
+}
+
+/// A new objective, or a change to one (absent fields stay as they are).
+#[derive(Debug, Clone, Default)]
+pub struct ObjectivePatch {
+    pub axis_title: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The national objective's id or code; `Some(None)` unlinks.
+    pub national_objective: Option<Option<String>>,
+}
+
+/// An action of a roadmap as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Action {
+    pub id: String,
+    pub roadmap_id: String,
+    pub code: String,
+    pub declension_id: Option<String>,
+    pub objective_id: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub pilote_user_id: Option<String>,
+    pub pilote_team: Option<String>,
+    pub start_date: Option<Date>,
+    pub end_date: Option<Date>,
+    pub status: String,
+    pub progress: i64,
+    pub risks: String,
+    pub version: i64,
+}
+
+/// A milestone of an action.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct ActionMilestone {
+    pub label: String,
+    pub due_date: Date,
+    pub done: bool,
+}
+
+/// The funders a budget line may name.
+pub const FUNDER_KINDS: &[&str] = &["etat", "collectivite", "ue", "operateur", "autre"];
+
+/// A budget line: who pays how much in which year (exact cents, never floating point).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct BudgetLine {
+    pub funder_kind: String,
+    pub funder_label: String,
+    pub year: i64,
+    pub amount_cents: i64,
+}
+
+/// The kinds of perimeter an action may target.
+pub const SCOPE_KINDS: &[&str] = &["departement", "etablissement"];
+
+/// One element of an action's perimeter: a département (code) or a school (UAI).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, sqlx::FromRow, serde::Serialize)]
+pub struct ScopeItem {
+    pub kind: String,
+    pub code: String,
+}
+
+/// A partner organisation of an action.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Partner {
+    pub id: String,
+    pub nom: String,
+}
+
+/// An action as people read it: where it sits, who leads it, and whether it is late.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionView {
+    pub action: Action,
+    pub academie_code: String,
+    /// The axis it belongs to (the national axis, or the académie's own).
+    pub axis: String,
+    /// What it declines or serves: a national project's or a local objective's code and title.
+    pub parent_code: String,
+    pub parent_title: String,
+    pub pilote_name: Option<String>,
+    pub milestones: Vec<ActionMilestone>,
+    pub budget: Vec<BudgetLine>,
+    pub partners: Vec<Partner>,
+    pub scope: Vec<ScopeItem>,
+    /// The départements the perimeter reaches (its own, and those of its schools).
+    pub departements: Vec<String>,
+    /// Codes of the actions this one depends on.
+    pub depends_on: Vec<String>,
+    /// Declared late, or past its end date or a milestone without being done.
+    pub late: bool,
+}
+
+impl ActionView {
+    /// The total budget in cents.
+    pub fn budget_total(&self) -> i64 {
+        self.budget.iter().map(|b| b.amount_cents).sum()
+    }
+}
+
+/// Where an action hangs: a declined national project or an objective of the académie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionParent {
+    /// A declension's id, or the declined national project's code.
+    Declension(String),
+    /// A local objective's id or code.
+    Objective(String),
+}
+
+/// A new action, or a change to one: absent fields stay as they are; lists replace the
+/// whole list when present.
+#[derive(Debug, Clone, Default)]
+pub struct ActionPatch {
+    pub parent: Option<ActionParent>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// A user's id or e-mail; `Some(None)` clears.
+    pub pilote_user: Option<Option<String>>,
+    pub pilote_team: Option<Option<String>>,
+    pub start_date: Option<Option<Date>>,
+    pub end_date: Option<Option<Date>>,
+    pub status: Option<String>,
+    pub progress: Option<i64>,
+    pub risks: Option<String>,
+    pub milestones: Option<Vec<ActionMilestone>>,
+    pub budget: Option<Vec<BudgetLine>>,
+    /// Organisation ids.
+    pub partners: Option<Vec<String>>,
+    pub scope: Option<Vec<ScopeItem>>,
+    /// Codes of other actions of the same roadmap.
+    pub depends_on: Option<Vec<String>>,
+}
+
+/// Filters of an action list; all optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct ActionFilter {
+    pub academie: Option<String>,
+    /// Matches the axis' title.
+    pub axis: Option<String>,
+    pub status: Option<String>,
+    /// A user id: the actions this person pilots.
+    pub pilote: Option<String>,
+    pub late: bool,
+    /// Only the actions the requesting person pilots.
+    pub mine: bool,
+    /// A département code the perimeter reaches.
+    pub departement: Option<String>,
+    /// A school the perimeter names.
+    pub uai: Option<String>,
+    /// Words in the code, title or description.
+    pub q: Option<String>,
+}
+
+/// An annual review of a roadmap.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Bilan {
+    pub year: i64,
+    pub summary: String,
+    /// Counts of actions by status (JSON object).
+    pub figures: String,
+    pub author_id: String,
+}

@@ -29,7 +29,8 @@ pub async fn roadmaps_of(db: &Db, academie: &str) -> CoreResult<Vec<Roadmap>> {
         Sql::new(&format!(
             "SELECT {ROADMAP_COLUMNS} FROM roadmap WHERE academie_code = "
         ))
-        .bind(academie),
+        .bind(academie)
+        .push(" ORDER BY created_at DESC, id"),
     )
     .await
 }
@@ -173,4 +174,449 @@ pub async fn update_declension(
         )
         .await?;
     Ok(n == 1)
+}
+
+const OBJECTIVE_COLUMNS: &str =
+    "id, roadmap_id, code, axis_title, title, description, national_objective_id, version";
+const ACTION_COLUMNS: &str = "a.id, a.roadmap_id, a.code, a.declension_id, a.objective_id, a.title, \
+     a.description, a.pilote_user_id, a.pilote_team, a.start_date, a.end_date, a.status, a.progress, a.risks, \
+     a.version";
+
+pub async fn objectives_of(db: &Db, roadmap_id: &str) -> CoreResult<Vec<LocalObjective>> {
+    db.fetch_all(
+        Sql::new(&format!(
+            "SELECT {OBJECTIVE_COLUMNS} FROM roadmap_objective WHERE roadmap_id = "
+        ))
+        .bind(roadmap_id)
+        .push(" ORDER BY code"),
+    )
+    .await
+}
+
+pub async fn find_objective(db: &Db, id: &str) -> CoreResult<Option<LocalObjective>> {
+    db.fetch_optional(
+        Sql::new(&format!(
+            "SELECT {OBJECTIVE_COLUMNS} FROM roadmap_objective WHERE id = "
+        ))
+        .bind(id),
+    )
+    .await
+}
+
+pub async fn insert_objective(tx: &mut Tx, o: &LocalObjective, now: OffsetDateTime) -> CoreResult<()> {
+    tx.execute(
+        Sql::new(
+            "INSERT INTO roadmap_objective (id, roadmap_id, code, axis_title, title, description, \
+             national_objective_id, version, created_at, updated_at) VALUES ",
+        )
+        .bind_tuple([
+            Value::from(o.id.as_str()),
+            o.roadmap_id.as_str().into(),
+            o.code.as_str().into(),
+            o.axis_title.as_str().into(),
+            o.title.as_str().into(),
+            o.description.as_str().into(),
+            o.national_objective_id.as_deref().into(),
+            o.version.into(),
+            now.into(),
+            now.into(),
+        ]),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn update_objective(
+    tx: &mut Tx,
+    o: &LocalObjective,
+    version: i64,
+    now: OffsetDateTime,
+) -> CoreResult<bool> {
+    let n = tx
+        .execute(
+            Sql::new("UPDATE roadmap_objective SET axis_title = ")
+                .bind(o.axis_title.as_str())
+                .push(", title = ")
+                .bind(o.title.as_str())
+                .push(", description = ")
+                .bind(o.description.as_str())
+                .push(", national_objective_id = ")
+                .bind(o.national_objective_id.as_deref())
+                .push(", version = version + 1, updated_at = ")
+                .bind(now)
+                .push(" WHERE id = ")
+                .bind(o.id.as_str())
+                .push(" AND version = ")
+                .bind(version),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Which actions to load: one roadmap's, one action, or the actions a person pilots.
+#[derive(Debug, Clone, Copy)]
+pub enum ActionSet<'a> {
+    Roadmap(&'a str),
+    One(&'a str),
+    Pilote(&'a str),
+    All,
+}
+
+impl ActionSet<'_> {
+    fn filter(self, q: Sql) -> Sql {
+        match self {
+            ActionSet::Roadmap(id) => q.push(" WHERE a.roadmap_id = ").bind(id),
+            ActionSet::One(id) => q.push(" WHERE a.id = ").bind(id),
+            ActionSet::Pilote(id) => q.push(" WHERE a.pilote_user_id = ").bind(id),
+            ActionSet::All => q,
+        }
+    }
+}
+
+/// An action with its académie, pilote's name and children, loaded in one query per table.
+#[derive(Debug, Clone, Default)]
+pub struct ActionRows {
+    pub actions: Vec<(String, Option<String>, Action)>,
+    pub milestones: Vec<(String, ActionMilestone)>,
+    pub budget: Vec<(String, BudgetLine)>,
+    pub partners: Vec<(String, Partner)>,
+    /// (action id, scope item, the school's département when the item is a school)
+    pub scope: Vec<(String, ScopeItem, Option<String>)>,
+    pub depends_on: Vec<(String, String)>,
+}
+
+pub async fn load_actions(db: &Db, set: ActionSet<'_>) -> CoreResult<ActionRows> {
+    #[derive(sqlx::FromRow)]
+    struct ActionRow {
+        academie_code: String,
+        pilote_name: Option<String>,
+        #[sqlx(flatten)]
+        a: Action,
+    }
+    #[derive(sqlx::FromRow)]
+    struct MilestoneRow {
+        action_id: String,
+        #[sqlx(flatten)]
+        m: ActionMilestone,
+    }
+    #[derive(sqlx::FromRow)]
+    struct BudgetRow {
+        action_id: String,
+        #[sqlx(flatten)]
+        b: BudgetLine,
+    }
+    #[derive(sqlx::FromRow)]
+    struct PartnerRow {
+        action_id: String,
+        #[sqlx(flatten)]
+        p: Partner,
+    }
+    #[derive(sqlx::FromRow)]
+    struct ScopeRow {
+        action_id: String,
+        #[sqlx(flatten)]
+        s: ScopeItem,
+        code_departement: Option<String>,
+    }
+    #[derive(sqlx::FromRow)]
+    struct DependencyRow {
+        action_id: String,
+        code: String,
+    }
+    let actions: Vec<ActionRow> = db
+        .fetch_all(
+            set.filter(Sql::new(&format!(
+                "SELECT r.academie_code, u.display_name AS pilote_name, {ACTION_COLUMNS} FROM roadmap_action a \
+                 JOIN roadmap r ON r.id = a.roadmap_id LEFT JOIN app_user u ON u.id = a.pilote_user_id"
+            )))
+            .push(" ORDER BY r.academie_code, a.code"),
+        )
+        .await?;
+    let milestones: Vec<MilestoneRow> = db
+        .fetch_all(
+            set.filter(Sql::new(
+                "SELECT m.action_id, m.label, m.due_date, m.done FROM roadmap_action_milestone m \
+                 JOIN roadmap_action a ON a.id = m.action_id",
+            ))
+            .push(" ORDER BY m.action_id, m.position"),
+        )
+        .await?;
+    let budget: Vec<BudgetRow> = db
+        .fetch_all(
+            set.filter(Sql::new(
+                "SELECT b.action_id, b.funder_kind, b.funder_label, b.year, b.amount_cents \
+                 FROM roadmap_action_budget b JOIN roadmap_action a ON a.id = b.action_id",
+            ))
+            .push(" ORDER BY b.action_id, b.position"),
+        )
+        .await?;
+    let partners: Vec<PartnerRow> = db
+        .fetch_all(
+            set.filter(Sql::new(
+                "SELECT p.action_id, o.id, o.nom FROM roadmap_action_partner p \
+                 JOIN roadmap_action a ON a.id = p.action_id JOIN organisation o ON o.id = p.organisation_id",
+            ))
+            .push(" ORDER BY p.action_id, o.nom"),
+        )
+        .await?;
+    let scope: Vec<ScopeRow> = db
+        .fetch_all(
+            set.filter(Sql::new(
+                "SELECT s.action_id, s.kind, s.code, e.code_departement FROM roadmap_action_scope s \
+                 JOIN roadmap_action a ON a.id = s.action_id \
+                 LEFT JOIN etablissement e ON s.kind = 'etablissement' AND e.uai = s.code",
+            ))
+            .push(" ORDER BY s.action_id, s.kind, s.code"),
+        )
+        .await?;
+    let depends_on: Vec<DependencyRow> = db
+        .fetch_all(
+            set.filter(Sql::new(
+                "SELECT d.action_id, t.code FROM roadmap_action_dependency d \
+                 JOIN roadmap_action a ON a.id = d.action_id JOIN roadmap_action t ON t.id = d.depends_on_id",
+            ))
+            .push(" ORDER BY d.action_id, t.code"),
+        )
+        .await?;
+    Ok(ActionRows {
+        actions: actions
+            .into_iter()
+            .map(|r| (r.academie_code, r.pilote_name, r.a))
+            .collect(),
+        milestones: milestones.into_iter().map(|r| (r.action_id, r.m)).collect(),
+        budget: budget.into_iter().map(|r| (r.action_id, r.b)).collect(),
+        partners: partners.into_iter().map(|r| (r.action_id, r.p)).collect(),
+        scope: scope
+            .into_iter()
+            .map(|r| (r.action_id, r.s, r.code_departement))
+            .collect(),
+        depends_on: depends_on.into_iter().map(|r| (r.action_id, r.code)).collect(),
+    })
+}
+
+/// The next free action code of a roadmap (`A01`, `A02`…).
+pub async fn next_action_code(tx: &mut Tx, roadmap_id: &str) -> CoreResult<String> {
+    let n = tx
+        .fetch_scalar_i64(
+            Sql::new("SELECT COUNT(*) FROM roadmap_action WHERE roadmap_id = ").bind(roadmap_id),
+        )
+        .await?;
+    let mut candidate = n + 1;
+    loop {
+        let code = format!("A{candidate:02}");
+        let taken = tx
+            .fetch_scalar_i64(
+                Sql::new("SELECT COUNT(*) FROM roadmap_action WHERE roadmap_id = ")
+                    .bind(roadmap_id)
+                    .push(" AND code = ")
+                    .bind(code.as_str()),
+            )
+            .await?;
+        if taken == 0 {
+            return Ok(code);
+        }
+        candidate += 1;
+    }
+}
+
+pub async fn insert_action(tx: &mut Tx, a: &Action, now: OffsetDateTime) -> CoreResult<()> {
+    tx.execute(
+        Sql::new(
+            "INSERT INTO roadmap_action (id, roadmap_id, code, declension_id, objective_id, title, description, \
+             pilote_user_id, pilote_team, start_date, end_date, status, progress, risks, version, created_at, \
+             updated_at) VALUES ",
+        )
+        .bind_tuple([
+            Value::from(a.id.as_str()),
+            a.roadmap_id.as_str().into(),
+            a.code.as_str().into(),
+            a.declension_id.as_deref().into(),
+            a.objective_id.as_deref().into(),
+            a.title.as_str().into(),
+            a.description.as_str().into(),
+            a.pilote_user_id.as_deref().into(),
+            a.pilote_team.as_deref().into(),
+            a.start_date.into(),
+            a.end_date.into(),
+            a.status.as_str().into(),
+            a.progress.into(),
+            a.risks.as_str().into(),
+            a.version.into(),
+            now.into(),
+            now.into(),
+        ]),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes every field if the row is still at `version`.
+pub async fn update_action(tx: &mut Tx, a: &Action, version: i64, now: OffsetDateTime) -> CoreResult<bool> {
+    let n = tx
+        .execute(
+            Sql::new("UPDATE roadmap_action SET declension_id = ")
+                .bind(a.declension_id.as_deref())
+                .push(", objective_id = ")
+                .bind(a.objective_id.as_deref())
+                .push(", title = ")
+                .bind(a.title.as_str())
+                .push(", description = ")
+                .bind(a.description.as_str())
+                .push(", pilote_user_id = ")
+                .bind(a.pilote_user_id.as_deref())
+                .push(", pilote_team = ")
+                .bind(a.pilote_team.as_deref())
+                .push(", start_date = ")
+                .bind(a.start_date)
+                .push(", end_date = ")
+                .bind(a.end_date)
+                .push(", status = ")
+                .bind(a.status.as_str())
+                .push(", progress = ")
+                .bind(a.progress)
+                .push(", risks = ")
+                .bind(a.risks.as_str())
+                .push(", version = version + 1, updated_at = ")
+                .bind(now)
+                .push(" WHERE id = ")
+                .bind(a.id.as_str())
+                .push(" AND version = ")
+                .bind(version),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// The children of an action, replaced whole.
+#[derive(Debug, Clone, Default)]
+pub struct ActionChildren<'a> {
+    pub milestones: Option<&'a [ActionMilestone]>,
+    pub budget: Option<&'a [BudgetLine]>,
+    pub partners: Option<&'a [String]>,
+    pub scope: Option<&'a [ScopeItem]>,
+    /// Ids of the actions depended on.
+    pub depends_on: Option<&'a [String]>,
+}
+
+pub async fn replace_children(tx: &mut Tx, action_id: &str, c: &ActionChildren<'_>) -> CoreResult<()> {
+    if let Some(list) = c.milestones {
+        tx.execute(Sql::new("DELETE FROM roadmap_action_milestone WHERE action_id = ").bind(action_id))
+            .await?;
+        for (i, m) in list.iter().enumerate() {
+            tx.execute(
+                Sql::new("INSERT INTO roadmap_action_milestone (action_id, position, label, due_date, done) VALUES ")
+                    .bind_tuple([
+                        Value::from(action_id),
+                        (i as i64).into(),
+                        m.label.as_str().into(),
+                        m.due_date.into(),
+                        m.done.into(),
+                    ]),
+            )
+            .await?;
+        }
+    }
+    if let Some(list) = c.budget {
+        tx.execute(Sql::new("DELETE FROM roadmap_action_budget WHERE action_id = ").bind(action_id))
+            .await?;
+        for (i, b) in list.iter().enumerate() {
+            tx.execute(
+                Sql::new(
+                    "INSERT INTO roadmap_action_budget (action_id, position, funder_kind, funder_label, year, \
+                     amount_cents) VALUES ",
+                )
+                .bind_tuple([
+                    Value::from(action_id),
+                    (i as i64).into(),
+                    b.funder_kind.as_str().into(),
+                    b.funder_label.as_str().into(),
+                    b.year.into(),
+                    b.amount_cents.into(),
+                ]),
+            )
+            .await?;
+        }
+    }
+    if let Some(list) = c.partners {
+        tx.execute(Sql::new("DELETE FROM roadmap_action_partner WHERE action_id = ").bind(action_id))
+            .await?;
+        for id in list {
+            tx.execute(
+                Sql::new("INSERT INTO roadmap_action_partner (action_id, organisation_id) VALUES ")
+                    .bind_tuple([Value::from(action_id), id.as_str().into()]),
+            )
+            .await?;
+        }
+    }
+    if let Some(list) = c.scope {
+        tx.execute(Sql::new("DELETE FROM roadmap_action_scope WHERE action_id = ").bind(action_id))
+            .await?;
+        for s in list {
+            tx.execute(
+                Sql::new("INSERT INTO roadmap_action_scope (action_id, kind, code) VALUES ").bind_tuple([
+                    Value::from(action_id),
+                    s.kind.as_str().into(),
+                    s.code.as_str().into(),
+                ]),
+            )
+            .await?;
+        }
+    }
+    if let Some(list) = c.depends_on {
+        tx.execute(Sql::new("DELETE FROM roadmap_action_dependency WHERE action_id = ").bind(action_id))
+            .await?;
+        for id in list {
+            tx.execute(
+                Sql::new("INSERT INTO roadmap_action_dependency (action_id, depends_on_id) VALUES ")
+                    .bind_tuple([Value::from(action_id), id.as_str().into()]),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes an action and its children if it is still at `version`.
+pub async fn delete_action(tx: &mut Tx, id: &str, version: i64) -> CoreResult<bool> {
+    for table in [
+        "roadmap_action_milestone",
+        "roadmap_action_budget",
+        "roadmap_action_partner",
+        "roadmap_action_scope",
+    ] {
+        tx.execute(Sql::new(&format!("DELETE FROM {table} WHERE action_id = ")).bind(id))
+            .await?;
+    }
+    tx.execute(
+        Sql::new("DELETE FROM roadmap_action_dependency WHERE action_id = ")
+            .bind(id)
+            .push(" OR depends_on_id = ")
+            .bind(id),
+    )
+    .await?;
+    let n = tx
+        .execute(
+            Sql::new("DELETE FROM roadmap_action WHERE id = ")
+                .bind(id)
+                .push(" AND version = ")
+                .bind(version),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Marks a roadmap as changed in its content: a validated or published roadmap goes back
+/// to draft (its next validation makes the next version), and its version moves on.
+pub async fn touch_roadmap(tx: &mut Tx, roadmap_id: &str, now: OffsetDateTime) -> CoreResult<()> {
+    tx.execute(
+        Sql::new(
+            "UPDATE roadmap SET status = CASE WHEN status IN ('validee', 'publiee', 'bilan') THEN 'brouillon' \
+             ELSE status END, version = version + 1, updated_at = ",
+        )
+        .bind(now)
+        .push(" WHERE id = ")
+        .bind(roadmap_id),
+    )
+    .await?;
+    Ok(())
 }

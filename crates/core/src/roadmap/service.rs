@@ -142,6 +142,7 @@ pub async fn decline(db: &Db, by: &Principal, academie: &str, project: &str) -> 
         version: 1,
     };
     repo::insert_declension(&mut tx, &d, stamp).await?;
+    repo::touch_roadmap(&mut tx, &roadmap.id, stamp).await?;
     audit::record(
         &mut tx,
         &by.actor(),
@@ -258,6 +259,20 @@ pub async fn adapt(
             before.version
         )));
     }
+    let plan = |d: &Declension| {
+        (
+            d.title.clone(),
+            d.local_pilote.clone(),
+            d.local_target.clone(),
+            d.start_date,
+            d.end_date,
+            d.not_applicable,
+            d.justification.clone(),
+        )
+    };
+    if plan(&before) != plan(&next) {
+        repo::touch_roadmap(&mut tx, &before.roadmap_id, now()).await?;
+    }
     let audit_view = |d: &Declension| {
         serde_json::json!({
             "titre": d.title, "pilote": d.local_pilote, "cible": d.local_target,
@@ -326,6 +341,7 @@ pub async fn review(
             current.declension.version
         )));
     }
+    repo::touch_roadmap(&mut tx, &next.roadmap_id, now()).await?;
     audit::record(
         &mut tx,
         &by.actor(),

@@ -12,7 +12,7 @@ use super::model::*;
 use super::repo;
 
 /// Checks an académie (or région académique) code: two or three digits.
-fn check_code_academie(field: &str, code: &str) -> CoreResult<String> {
+pub(crate) fn check_code_academie(field: &str, code: &str) -> CoreResult<String> {
     let code = code.trim();
     if (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(code.to_owned())

@@ -1,0 +1,100 @@
+-- The académie's own objectives and the actions of its roadmap, with their milestones,
+-- budget lines by funder, partner organisations, perimeter and dependencies; and the
+-- annual reviews (bilans). Child rows are replaced whole when their action is saved (the
+-- action's version guards them).
+-- PostgreSQL flavour: BIGINT, BOOLEAN, DATE and TIMESTAMPTZ; amounts in cents.
+
+CREATE TABLE roadmap_objective (
+    id                     TEXT PRIMARY KEY NOT NULL,
+    roadmap_id             TEXT NOT NULL REFERENCES roadmap (id),
+    code                   TEXT NOT NULL,
+    -- The axis as the académie names it (used when no national objective is linked).
+    axis_title             TEXT NOT NULL,
+    title                  TEXT NOT NULL,
+    description            TEXT NOT NULL DEFAULT '',
+    national_objective_id  TEXT REFERENCES strategy_objective (id),
+    version                BIGINT NOT NULL DEFAULT 1,
+    created_at             TIMESTAMPTZ NOT NULL,
+    updated_at             TIMESTAMPTZ NOT NULL,
+    UNIQUE (roadmap_id, code)
+);
+
+CREATE TABLE roadmap_action (
+    id              TEXT PRIMARY KEY NOT NULL,
+    roadmap_id      TEXT NOT NULL REFERENCES roadmap (id),
+    code            TEXT NOT NULL,
+    -- Exactly one parent: a declined national project or an objective of the académie.
+    declension_id   TEXT REFERENCES roadmap_item (id),
+    objective_id    TEXT REFERENCES roadmap_objective (id),
+    title           TEXT NOT NULL,
+    description     TEXT NOT NULL DEFAULT '',
+    pilote_user_id  TEXT REFERENCES app_user (id),
+    pilote_team     TEXT,
+    start_date      DATE,
+    end_date        DATE,
+    -- non-commence | en-cours | termine | en-retard | abandonne
+    status          TEXT NOT NULL,
+    progress        BIGINT NOT NULL DEFAULT 0,
+    risks           TEXT NOT NULL DEFAULT '',
+    version         BIGINT NOT NULL DEFAULT 1,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL,
+    UNIQUE (roadmap_id, code),
+    CHECK ((declension_id IS NULL) <> (objective_id IS NULL))
+);
+CREATE INDEX roadmap_action_pilote ON roadmap_action (pilote_user_id);
+CREATE INDEX roadmap_action_declension ON roadmap_action (declension_id);
+CREATE INDEX roadmap_action_objective ON roadmap_action (objective_id);
+
+CREATE TABLE roadmap_action_milestone (
+    action_id  TEXT NOT NULL REFERENCES roadmap_action (id),
+    position   BIGINT NOT NULL,
+    label      TEXT NOT NULL,
+    due_date   DATE NOT NULL,
+    done       BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (action_id, position)
+);
+
+CREATE TABLE roadmap_action_budget (
+    action_id     TEXT NOT NULL REFERENCES roadmap_action (id),
+    position      BIGINT NOT NULL,
+    -- etat | collectivite | ue | operateur | autre
+    funder_kind   TEXT NOT NULL,
+    funder_label  TEXT NOT NULL,
+    year          BIGINT NOT NULL,
+    amount_cents  BIGINT NOT NULL,
+    PRIMARY KEY (action_id, position)
+);
+
+CREATE TABLE roadmap_action_partner (
+    action_id        TEXT NOT NULL REFERENCES roadmap_action (id),
+    organisation_id  TEXT NOT NULL REFERENCES organisation (id),
+    PRIMARY KEY (action_id, organisation_id)
+);
+
+-- The perimeter: départements (code) and schools (UAI) of the académie.
+CREATE TABLE roadmap_action_scope (
+    action_id  TEXT NOT NULL REFERENCES roadmap_action (id),
+    kind       TEXT NOT NULL,
+    code       TEXT NOT NULL,
+    PRIMARY KEY (action_id, kind, code)
+);
+
+CREATE TABLE roadmap_action_dependency (
+    action_id      TEXT NOT NULL REFERENCES roadmap_action (id),
+    depends_on_id  TEXT NOT NULL REFERENCES roadmap_action (id),
+    PRIMARY KEY (action_id, depends_on_id)
+);
+CREATE INDEX roadmap_action_dependency_target ON roadmap_action_dependency (depends_on_id);
+
+-- The annual review of a roadmap: what was done in a year, written by the DAN.
+CREATE TABLE roadmap_bilan (
+    roadmap_id  TEXT NOT NULL REFERENCES roadmap (id),
+    year        BIGINT NOT NULL,
+    summary     TEXT NOT NULL,
+    -- Counts of actions by status at the time of the review (JSON).
+    figures     TEXT NOT NULL,
+    author_id   TEXT NOT NULL REFERENCES app_user (id),
+    created_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (roadmap_id, year)
+);
