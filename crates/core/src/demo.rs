@@ -585,6 +585,7 @@ async fn load_demo_roadmaps(db: &Db, admin: &crate::identity::Principal) -> Core
         )
         .await?;
     }
+    load_demo_actions(db, &dan14, &dan02, admin).await?;
     // Rennes consults the Département d'Ille-et-Vilaine, which has commented.
     crate::roadmap::lifecycle::invite(
         db,
@@ -610,5 +611,279 @@ async fn load_demo_roadmaps(db: &Db, admin: &crate::identity::Principal) -> Core
         ..Default::default()
     })
     .await?;
+    Ok(())
+}
+
+/// The demo's actions: Rennes' roadmap in detail (objectives of its own, pilotes, partners,
+/// perimeters, milestones, budget lines by funder, dependencies, some late), a few in
+/// Aix-Marseille and Normandie.
+async fn load_demo_actions(
+    db: &Db,
+    dan14: &crate::identity::Principal,
+    dan02: &crate::identity::Principal,
+    admin: &crate::identity::Principal,
+) -> CoreResult<()> {
+    use crate::roadmap::actions;
+    use crate::roadmap::model::*;
+    use time::macros::date;
+    let objective = actions::create_objective(
+        db,
+        dan14,
+        "14",
+        &ObjectivePatch {
+            axis_title: Some("Territoires et partenariats".into()),
+            title: Some("Coordonner l'équipement avec les collectivités bretonnes".into()),
+            description: Some(
+                "Un plan partagé par département, revu chaque année en instance académique.".into(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let m = |label: &str, due: time::Date, done: bool| ActionMilestone {
+        label: label.into(),
+        due_date: due,
+        done,
+    };
+    let b = |kind: &str, label: &str, year: i64, euros: i64| BudgetLine {
+        funder_kind: kind.into(),
+        funder_label: label.into(),
+        year,
+        amount_cents: euros * 100,
+    };
+    let dep = |code: &str| ScopeItem {
+        kind: "departement".into(),
+        code: code.into(),
+    };
+    #[allow(clippy::type_complexity)]
+    let rennes: Vec<(
+        ActionParent,
+        &str,
+        &str,
+        Option<&str>,
+        (time::Date, time::Date),
+        &str,
+        i64,
+        Vec<ActionMilestone>,
+        Vec<BudgetLine>,
+        Vec<&str>,
+        Vec<ScopeItem>,
+        Vec<&str>,
+        &str,
+    )> = vec![
+        (
+            ActionParent::Declension("PN-SNEE".into()),
+            "Équiper les écoles rurales d'Ille-et-Vilaine",
+            "Appel à projets SNEE auprès des communes de moins de 3 500 habitants, accompagnement des dossiers.",
+            Some("dan.rennes@demo.gouvernail.fr"),
+            (date!(2024 - 01 - 08), date!(2026 - 12 - 31)),
+            "en-cours",
+            60,
+            vec![
+                m("Appel à projets lancé", date!(2024 - 02 - 15), true),
+                m("Dossiers instruits", date!(2024 - 06 - 30), true),
+                m("Livraisons terminées", date!(2026 - 09 - 01), false),
+            ],
+            vec![
+                b("etat", "État (plan SNEE)", 2024, 420_000),
+                b("collectivite", "Communes bénéficiaires", 2024, 280_000),
+                b("etat", "État (plan SNEE)", 2025, 310_000),
+            ],
+            vec!["canope"],
+            vec![dep("35")],
+            vec![],
+            "Capacité des petites communes à porter le reste à charge.",
+        ),
+        (
+            ActionParent::Declension("PN-SNEE".into()),
+            "Équiper les écoles du Finistère et du Morbihan",
+            "Seconde vague du socle numérique de base.",
+            Some("dane.rennes@demo.gouvernail.fr"),
+            (date!(2025 - 01 - 06), date!(2027 - 06 - 30)),
+            "en-retard",
+            15,
+            vec![m(
+                "Conventions signées avec les communes",
+                date!(2025 - 06 - 30),
+                false,
+            )],
+            vec![
+                b("etat", "État (plan SNEE)", 2025, 250_000),
+                b("ue", "FEDER Bretagne", 2026, 120_000),
+            ],
+            vec![],
+            vec![dep("29"), dep("56")],
+            vec!["A01"],
+            "Retard de signature des conventions communales.",
+        ),
+        (
+            ActionParent::Declension("PN-PIX".into()),
+            "Certifier Pix tous les élèves de 3e",
+            "Organisation des sessions de certification dans les 160 collèges publics.",
+            Some("dane.rennes@demo.gouvernail.fr"),
+            (date!(2024 - 09 - 02), date!(2027 - 06 - 30)),
+            "en-cours",
+            70,
+            vec![
+                m("Session 2025", date!(2025 - 05 - 30), true),
+                m("Session 2026", date!(2026 - 05 - 29), true),
+            ],
+            vec![],
+            vec![],
+            vec![dep("22"), dep("29"), dep("35"), dep("56")],
+            vec![],
+            "",
+        ),
+        (
+            ActionParent::Declension("PN-FORM".into()),
+            "Former 2 000 enseignants au numérique en classe",
+            "Parcours M@gistère hybrides avec l'INSPE de Bretagne et l'Atelier Canopé.",
+            None,
+            (date!(2024 - 09 - 02), date!(2026 - 07 - 07)),
+            "en-retard",
+            35,
+            vec![m("1 000 enseignants formés", date!(2025 - 07 - 04), false)],
+            vec![b("etat", "Crédits de formation académiques", 2025, 95_000)],
+            vec!["inspe-bretagne", "canope"],
+            vec![],
+            vec![],
+            "Disponibilité des formateurs ; remplacement des enseignants en formation.",
+        ),
+        (
+            ActionParent::Declension("PN-TDB".into()),
+            "Publier le tableau de bord académique du numérique",
+            "",
+            Some("dan.rennes@demo.gouvernail.fr"),
+            (date!(2024 - 01 - 08), date!(2025 - 06 - 30)),
+            "termine",
+            100,
+            vec![m("Première publication", date!(2025 - 06 - 30), true)],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            "",
+        ),
+        (
+            ActionParent::Objective(objective.code.clone()),
+            "Plan d'équipement partagé avec le Département d'Ille-et-Vilaine",
+            "Mise en regard des projets pédagogiques et du plan collèges du Département.",
+            Some("dan.rennes@demo.gouvernail.fr"),
+            (date!(2025 - 09 - 01), date!(2027 - 08 - 31)),
+            "en-cours",
+            30,
+            vec![
+                m("Diagnostic partagé", date!(2026 - 03 - 31), true),
+                m("Plan voté", date!(2027 - 01 - 31), false),
+            ],
+            vec![b(
+                "collectivite",
+                "Département d'Ille-et-Vilaine",
+                2026,
+                1_500_000,
+            )],
+            vec![],
+            vec![dep("35")],
+            vec!["A01"],
+            "",
+        ),
+        (
+            ActionParent::Objective(objective.code.clone()),
+            "Référents numériques dans chaque circonscription",
+            "",
+            None,
+            (date!(2026 - 09 - 01), date!(2027 - 06 - 30)),
+            "non-commence",
+            0,
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec!["A04"],
+            "",
+        ),
+    ];
+    for (
+        parent,
+        title,
+        description,
+        pilote,
+        (start, end),
+        status,
+        progress,
+        milestones,
+        budget,
+        partners,
+        scope,
+        depends,
+        risks,
+    ) in rennes
+    {
+        actions::create_action(
+            db,
+            dan14,
+            "14",
+            &ActionPatch {
+                parent: Some(parent),
+                title: Some(title.into()),
+                description: Some(description.into()),
+                pilote_user: pilote.map(|p| Some(p.to_owned())),
+                pilote_team: Some(Some("DRANE de Rennes".into())),
+                start_date: Some(Some(start)),
+                end_date: Some(Some(end)),
+                status: Some(status.into()),
+                progress: Some(progress),
+                risks: Some(risks.into()),
+                milestones: Some(milestones),
+                budget: Some(budget),
+                partners: Some(partners.into_iter().map(str::to_owned).collect()),
+                scope: Some(scope),
+                depends_on: Some(depends.into_iter().map(str::to_owned).collect()),
+            },
+        )
+        .await?;
+    }
+    for (who, academie, project, title, status, progress) in [
+        (
+            dan02,
+            "02",
+            "PN-SNEE",
+            "Socle numérique dans les écoles des Alpes-de-Haute-Provence",
+            "en-cours",
+            40,
+        ),
+        (
+            dan02,
+            "02",
+            "PN-PIX",
+            "Certification Pix en lycée professionnel",
+            "non-commence",
+            0,
+        ),
+        (
+            admin,
+            "70",
+            "PN-SNEE",
+            "Socle numérique dans les écoles de l'Orne",
+            "termine",
+            100,
+        ),
+    ] {
+        actions::create_action(
+            db,
+            who,
+            academie,
+            &ActionPatch {
+                parent: Some(ActionParent::Declension(project.into())),
+                title: Some(title.into()),
+                start_date: Some(Some(date!(2024 - 09 - 02))),
+                end_date: Some(Some(date!(2027 - 06 - 30))),
+                status: Some(status.into()),
+                progress: Some(progress),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod money;
 pub mod roadmap;
 pub mod strategy;
 pub mod territory;

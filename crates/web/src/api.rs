@@ -256,6 +256,23 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::roadmap::api::answer_comment))
         .routes(routes!(crate::roadmap::api::validate))
         .routes(routes!(crate::roadmap::api::compare))
+        .routes(routes!(crate::roadmap::actions_api::list_actions))
+        .routes(routes!(crate::roadmap::actions_api::create_action))
+        .routes(routes!(
+            crate::roadmap::actions_api::get_action,
+            crate::roadmap::actions_api::update_action,
+            crate::roadmap::actions_api::delete_action
+        ))
+        .routes(routes!(
+            crate::roadmap::actions_api::list_objectives,
+            crate::roadmap::actions_api::create_objective
+        ))
+        .routes(routes!(crate::roadmap::actions_api::update_objective))
+        .routes(routes!(crate::roadmap::actions_api::publish))
+        .routes(routes!(
+            crate::roadmap::actions_api::list_bilans,
+            crate::roadmap::actions_api::create_bilan
+        ))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,

@@ -15,6 +15,8 @@ pub enum Cell {
     Float(f64),
     Date(Date),
     Bool(bool),
+    /// An amount in euro cents: exact in CSV, a number formatted in euros in XLSX.
+    Money(i64),
     Empty,
 }
 
@@ -79,6 +81,7 @@ fn csv_text(cell: &Cell) -> String {
         Cell::Float(f) => f.to_string().replace('.', ","),
         Cell::Date(d) => format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year()),
         Cell::Bool(b) => if *b { "oui" } else { "non" }.to_owned(),
+        Cell::Money(c) => gouvernail_core::money::decimal(*c).replace('.', ","),
         Cell::Empty => String::new(),
     }
 }
@@ -110,6 +113,7 @@ pub fn to_xlsx<T: Tabular>(sheet_name: &str, rows: &[T]) -> Result<Vec<u8>, Core
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let date_format = Format::new().set_num_format("dd/mm/yyyy");
+    let money_format = Format::new().set_num_format("#,##0.00 \"€\"");
     let sheet = workbook.add_worksheet();
     sheet.set_name(sheet_name).map_err(internal)?;
     let headers = T::headers();
@@ -147,6 +151,13 @@ pub fn to_xlsx<T: Tabular>(sheet_name: &str, rows: &[T]) -> Result<Vec<u8>, Core
                 }
                 Cell::Bool(b) => {
                     sheet.write_boolean(r, col, b).map_err(internal)?;
+                }
+                Cell::Money(c) => {
+                    // The cell holds the spreadsheet's number; the exact amount stays in the
+                    // platform and in the CSV.
+                    sheet
+                        .write_number_with_format(r, col, c as f64 / 100.0, &money_format)
+                        .map_err(internal)?;
                 }
                 Cell::Empty => {}
             }

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::pages::routes())
         .merge(crate::strategy::pages::routes())
         .merge(crate::roadmap::pages::routes())
+        .merge(crate::roadmap::action_pages::routes())
         .merge(api)
         .fallback(pages::not_found)
         .with_state(state)

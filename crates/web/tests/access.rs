@@ -186,6 +186,10 @@ struct World {
     declension_02: String,
     /// A comment of the consultation of académie 14.
     comment_14: String,
+    /// An action of each roadmap, and an objective of académie 14's own.
+    action_14: String,
+    action_02: String,
+    objective_14: String,
     _t: TestDb,
 }
 
@@ -432,9 +436,39 @@ async fn world() -> Result<World, E> {
     }
     // Back to consultation, for the comment cases.
     lifecycle::invite(&db, &admin, "14", &Perimeter::parse("organisation:cned")?).await?;
+    use gouvernail_core::roadmap::{actions, model as rm};
+    let objective_14 = actions::create_objective(
+        &db,
+        &admin,
+        "14",
+        &rm::ObjectivePatch {
+            axis_title: Some("Territoires".into()),
+            title: Some("Objectif de la matrice".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut action_ids = Vec::new();
+    for a in ["14", "02"] {
+        let action = actions::create_action(
+            &db,
+            &admin,
+            a,
+            &rm::ActionPatch {
+                parent: Some(rm::ActionParent::Declension("PN-MATRICE".into())),
+                title: Some(format!("Action de la matrice {a}")),
+                ..Default::default()
+            },
+        )
+        .await?;
+        action_ids.push(action.action.id);
+    }
     let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
     Ok(World {
         comment_14: comment.id,
+        action_02: action_ids.pop().ok_or("no action")?,
+        action_14: action_ids.pop().ok_or("no action")?,
+        objective_14: objective_14.id,
         declension_14: declension_14.declension.id,
         declension_02: declension_02.declension.id,
         router,
@@ -657,8 +691,17 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             v
         }
         "POST /api/v1/feuilles-de-route/{academie}/commentaires" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
             let mut v = Vec::new();
             for a in ["14", "02"] {
+                // Other cases move the roadmap on: open the consultation again.
+                gouvernail_core::roadmap::lifecycle::invite(
+                    &w.db,
+                    &admin,
+                    a,
+                    &Perimeter::parse("organisation:cned")?,
+                )
+                .await?;
                 v.push(Case {
                     uri: format!("/api/v1/feuilles-de-route/{a}/commentaires"),
                     body: Some(json!({ "texte": format!("Avis de {}", role.unwrap_or("anonyme")) })),
@@ -691,6 +734,201 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             None,
             academie_read(role, "14"),
         ),
+        "GET /api/v1/actions" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/actions?academie={a}"),
+                    body: None,
+                    expect: academie_read(role, a),
+                    label: a.into(),
+                });
+            }
+            v.push(Case {
+                uri: "/api/v1/actions?mes=true".into(),
+                body: None,
+                expect: any_account(role),
+                label: "mes".into(),
+            });
+            v
+        }
+        "POST /api/v1/feuilles-de-route/{academie}/actions" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/actions"),
+                    body: Some(
+                        json!({ "declinaison": "PN-MATRICE", "titre": format!("Action de {}", role.unwrap_or("anonyme")) }),
+                    ),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "GET /api/v1/actions/{id}" => vec![
+            Case {
+                uri: format!("/api/v1/actions/{}", w.action_14),
+                body: None,
+                expect: academie_read(role, "14"),
+                label: "14".into(),
+            },
+            Case {
+                uri: format!("/api/v1/actions/{}", w.action_02),
+                body: None,
+                expect: academie_read(role, "02"),
+                label: "02".into(),
+            },
+        ],
+        "PATCH /api/v1/actions/{id}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for (a, id) in [("14", &w.action_14), ("02", &w.action_02)] {
+                let version = gouvernail_core::roadmap::actions::get_action(&w.db, &admin, id)
+                    .await?
+                    .action
+                    .version;
+                v.push(Case {
+                    uri: format!("/api/v1/actions/{id}"),
+                    body: Some(json!({ "version": version, "equipePilote": format!("Équipe de {}", role.unwrap_or("anonyme")) })),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "DELETE /api/v1/actions/{id}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let action = gouvernail_core::roadmap::actions::create_action(
+                    &w.db,
+                    &admin,
+                    a,
+                    &gouvernail_core::roadmap::model::ActionPatch {
+                        parent: Some(gouvernail_core::roadmap::model::ActionParent::Declension(
+                            "PN-MATRICE".into(),
+                        )),
+                        title: Some("À supprimer".into()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                v.push(Case {
+                    uri: format!(
+                        "/api/v1/actions/{}?version={}",
+                        action.action.id, action.action.version
+                    ),
+                    body: None,
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "GET /api/v1/feuilles-de-route/{academie}/objectifs" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/objectifs"),
+                    body: None,
+                    expect: academie_read(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/feuilles-de-route/{academie}/objectifs" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/objectifs"),
+                    body: Some(json!({ "axe": "Territoires", "titre": format!("Objectif de {}", role.unwrap_or("anonyme")) })),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "PATCH /api/v1/objectifs/{id}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let version = gouvernail_core::roadmap::actions::objectives(&w.db, &admin, "14")
+                .await?
+                .into_iter()
+                .find(|o| o.id == w.objective_14)
+                .ok_or("no objective")?
+                .version;
+            one(
+                &format!("/api/v1/objectifs/{}", w.objective_14),
+                Some(
+                    json!({ "version": version, "description": format!("Par {}", role.unwrap_or("anonyme")) }),
+                ),
+                academie_write(role, "14"),
+            )
+        }
+        "POST /api/v1/feuilles-de-route/{academie}/publication" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let version = roadmap_version(w, a).await?;
+                gouvernail_core::roadmap::lifecycle::validate(
+                    &w.db,
+                    &admin,
+                    a,
+                    time::macros::date!(2026 - 06 - 11),
+                    version,
+                )
+                .await?;
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/publication"),
+                    body: Some(json!({ "version": roadmap_version(w, a).await? })),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "GET /api/v1/feuilles-de-route/{academie}/bilans" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/bilans"),
+                    body: None,
+                    expect: academie_read(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/feuilles-de-route/{academie}/bilans" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let year = 2030
+                + ROLES
+                    .iter()
+                    .position(|(r, _)| Some(*r) == role)
+                    .map_or(0, |i| i + 1) as i64;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let version = roadmap_version(w, a).await?;
+                gouvernail_core::roadmap::lifecycle::validate(
+                    &w.db,
+                    &admin,
+                    a,
+                    time::macros::date!(2026 - 06 - 11),
+                    version,
+                )
+                .await?;
+                gouvernail_core::roadmap::actions::publish(&w.db, &admin, a, roadmap_version(w, a).await?)
+                    .await?;
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/bilans"),
+                    body: Some(json!({ "annee": year, "synthese": "Bilan de l'année" })),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
         "GET /api/v1/strategies" => territory("/api/v1/strategies"),
         "GET /api/v1/strategies/{id}" => territory(&format!("/api/v1/strategies/{}", w.strategy_id)),
         "GET /api/v1/projets-nationaux" => territory("/api/v1/projets-nationaux"),

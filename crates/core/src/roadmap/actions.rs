@@ -361,7 +361,8 @@ async fn views(db: &Db, set: ActionSet<'_>) -> CoreResult<Vec<ActionView>> {
     Ok(rows
         .actions
         .into_iter()
-        .map(|(academie_code, pilote_name, a)| {
+        .map(|(academie_code, pilote, a)| {
+            let (pilote_name, pilote_email) = pilote.unzip();
             let (axis, parent_code, parent_title) = a
                 .declension_id
                 .as_ref()
@@ -384,6 +385,7 @@ async fn views(db: &Db, set: ActionSet<'_>) -> CoreResult<Vec<ActionView>> {
                 parent_code,
                 parent_title,
                 pilote_name,
+                pilote_email,
                 action: a,
             }
         })
@@ -1217,4 +1219,24 @@ pub async fn bilans(db: &Db, by: &Principal, academie: &str) -> CoreResult<Vec<B
             .push(" ORDER BY year"),
     )
     .await
+}
+
+/// The organisations an action may name as partners.
+pub async fn partner_choices(db: &Db) -> CoreResult<Vec<crate::identity::model::Organisation>> {
+    identity_repo::list_organisations(db).await
+}
+
+/// The national objectives an objective of the académie's roadmap may serve.
+pub async fn national_objectives(
+    db: &Db,
+    by: &Principal,
+    academie: &str,
+) -> CoreResult<Vec<crate::strategy::model::Objective>> {
+    let Some(roadmap) = repo::roadmaps_of(db, academie).await?.into_iter().next() else {
+        return Ok(Vec::new());
+    };
+    if !can_read_roadmap(db, by, academie, &roadmap.id).await? {
+        return Err(CoreError::not_found("feuille de route", academie));
+    }
+    strategy_repo::objectives_of_strategy(db, &roadmap.strategy_id).await
 }

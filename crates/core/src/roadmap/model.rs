@@ -215,6 +215,7 @@ pub struct ActionView {
     pub parent_code: String,
     pub parent_title: String,
     pub pilote_name: Option<String>,
+    pub pilote_email: Option<String>,
     pub milestones: Vec<ActionMilestone>,
     pub budget: Vec<BudgetLine>,
     pub partners: Vec<Partner>,

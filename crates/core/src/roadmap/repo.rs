@@ -273,10 +273,14 @@ impl ActionSet<'_> {
     }
 }
 
+/// An action's académie, its pilote's name and e-mail, and the action.
+pub type ActionRow = (String, Option<(String, String)>, Action);
+
 /// An action with its académie, pilote's name and children, loaded in one query per table.
 #[derive(Debug, Clone, Default)]
 pub struct ActionRows {
-    pub actions: Vec<(String, Option<String>, Action)>,
+    /// (académie, pilote's name and e-mail, action)
+    pub actions: Vec<ActionRow>,
     pub milestones: Vec<(String, ActionMilestone)>,
     pub budget: Vec<(String, BudgetLine)>,
     pub partners: Vec<(String, Partner)>,
@@ -290,6 +294,7 @@ pub async fn load_actions(db: &Db, set: ActionSet<'_>) -> CoreResult<ActionRows>
     struct ActionRow {
         academie_code: String,
         pilote_name: Option<String>,
+        pilote_email: Option<String>,
         #[sqlx(flatten)]
         a: Action,
     }
@@ -326,7 +331,7 @@ pub async fn load_actions(db: &Db, set: ActionSet<'_>) -> CoreResult<ActionRows>
     let actions: Vec<ActionRow> = db
         .fetch_all(
             set.filter(Sql::new(&format!(
-                "SELECT r.academie_code, u.display_name AS pilote_name, {ACTION_COLUMNS} FROM roadmap_action a \
+                "SELECT r.academie_code, u.display_name AS pilote_name, u.email AS pilote_email, {ACTION_COLUMNS} FROM roadmap_action a \
                  JOIN roadmap r ON r.id = a.roadmap_id LEFT JOIN app_user u ON u.id = a.pilote_user_id"
             )))
             .push(" ORDER BY r.academie_code, a.code"),
@@ -381,7 +386,7 @@ pub async fn load_actions(db: &Db, set: ActionSet<'_>) -> CoreResult<ActionRows>
     Ok(ActionRows {
         actions: actions
             .into_iter()
-            .map(|r| (r.academie_code, r.pilote_name, r.a))
+            .map(|r| (r.academie_code, r.pilote_name.zip(r.pilote_email), r.a))
             .collect(),
         milestones: milestones.into_iter().map(|r| (r.action_id, r.m)).collect(),
         budget: budget.into_iter().map(|r| (r.action_id, r.b)).collect(),

@@ -1,4 +1,6 @@
 //! Academic roadmaps and declension on the web (JSON API).
 
+pub mod action_pages;
+pub mod actions_api;
 pub mod api;
 pub mod pages;

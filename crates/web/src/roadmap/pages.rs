@@ -53,9 +53,16 @@ struct RoadmapPage {
     can_comment: bool,
     can_validate: bool,
     message: Option<String>,
+    actions: Vec<gouvernail_core::roadmap::model::ActionView>,
+    objectives: Vec<gouvernail_core::roadmap::model::LocalObjective>,
+    national_objectives: Vec<gouvernail_core::strategy::model::Objective>,
+    bilans: Vec<gouvernail_core::roadmap::model::Bilan>,
+    parents: Vec<(String, String)>,
+    timeline: Option<String>,
+    this_year: i32,
 }
 
-async fn render(
+pub(crate) async fn render(
     ctx: &PageCtx,
     state: &AppState,
     code: &str,
@@ -104,9 +111,54 @@ async fn render(
                 || (g.role == gouvernail_core::identity::Role::Recteur
                     && g.perimeter == Perimeter::Academie(academie.code.clone()))
         });
+    let (actions, objectives, bilans, national_objectives, parents) = match &view.roadmap {
+        Some(r) => {
+            let filter = gouvernail_core::roadmap::model::ActionFilter {
+                academie: Some(academie.code.clone()),
+                ..Default::default()
+            };
+            let e = |e| ctx.error(e);
+            (
+                gouvernail_core::roadmap::actions::list_actions(&state.db, p, &filter)
+                    .await
+                    .map_err(e)?,
+                gouvernail_core::roadmap::actions::objectives(&state.db, p, &academie.code)
+                    .await
+                    .map_err(e)?,
+                gouvernail_core::roadmap::actions::bilans(&state.db, p, &academie.code)
+                    .await
+                    .map_err(e)?,
+                gouvernail_core::roadmap::actions::national_objectives(&state.db, p, &r.academie_code)
+                    .await
+                    .map_err(e)?,
+                if can_write {
+                    super::action_pages::parents(state, p, &academie.code)
+                        .await
+                        .map_err(e)?
+                } else {
+                    Vec::new()
+                },
+            )
+        }
+        None => Default::default(),
+    };
+    let today = gouvernail_core::roadmap::actions::today();
+    let timeline = super::action_pages::timeline(
+        ctx,
+        &actions,
+        today,
+        &format!("{} — {}", ctx.t("timeline-title"), academie.nom),
+    );
     let crumbs = Crumbs::new(ctx.t("roadmap-title"))
         .link(format!("/academies/{}", academie.code), academie.nom.clone());
     let html = ctx.render(&RoadmapPage {
+        actions,
+        objectives,
+        national_objectives,
+        bilans,
+        parents,
+        timeline,
+        this_year: today.year(),
         ctx: ctx.clone(),
         crumbs,
         nom: academie.nom,
