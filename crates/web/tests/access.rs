@@ -1419,3 +1419,123 @@ async fn a_concurrent_account_change_gets_409_with_the_current_version() -> Resu
     assert_eq!(history[0]["apres"]["nom"], "Premier");
     Ok(())
 }
+
+#[tokio::test]
+async fn actions_over_the_api_name_bad_fields_refuse_stale_saves_and_export_to_a_spreadsheet() -> Result<(), E>
+{
+    let w = world().await?;
+    let dan = w.callers.get("dan").map(|(_, t)| t.clone()).ok_or("no dan")?;
+    let partner = w
+        .callers
+        .get("partenaire")
+        .map(|(_, t)| t.clone())
+        .ok_or("no partner")?;
+    let (s, created) = call(
+        &w,
+        &Method::POST,
+        "/api/v1/feuilles-de-route/14/actions",
+        Some(&dan),
+        Some(&json!({
+            "declinaison": "PN-MATRICE", "titre": "Équiper les écoles", "debut": "2025-01-06", "fin": "2027-06-30",
+            "budget": [
+                { "financeur": "etat", "libelle": "État", "annee": 2025, "montant": "0.10" },
+                { "financeur": "collectivite", "libelle": "Département", "annee": 2025, "montant": "0.20" }
+            ],
+            "perimetre": [{ "type": "departement", "code": "35" }],
+            "jalons": [{ "libelle": "Lancement", "echeance": "2025-02-01", "atteint": true }]
+        })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        created["budgetTotal"], "0.30",
+        "exact decimals: 0.10 + 0.20 = 0.30"
+    );
+    assert_eq!(created["departements"], json!(["35"]));
+    let id = created["id"].as_str().ok_or("no id")?.to_owned();
+
+    // A bad amount is named by its line; nothing is saved.
+    let (s, body) = call(
+        &w,
+        &Method::PATCH,
+        &format!("/api/v1/actions/{id}"),
+        Some(&dan),
+        Some(
+            &json!({ "version": 1, "budget": [{ "financeur": "etat", "annee": 2025, "montant": "12,5,0" }] }),
+        ),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["fields"][0]["field"], "budget[0].montant", "{body}");
+
+    // Two people saved from version 1: the second gets 409.
+    let first = json!({ "version": 1, "avancement": 30 });
+    let (s, _) = call(
+        &w,
+        &Method::PATCH,
+        &format!("/api/v1/actions/{id}"),
+        Some(&dan),
+        Some(&first),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = call(
+        &w,
+        &Method::PATCH,
+        &format!("/api/v1/actions/{id}"),
+        Some(&dan),
+        Some(&json!({ "version": 1, "titre": "Autre titre" })),
+    )
+    .await?;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    let (_, now) = call(
+        &w,
+        &Method::GET,
+        &format!("/api/v1/actions/{id}"),
+        Some(&dan),
+        None,
+    )
+    .await?;
+    assert_eq!(
+        (now["titre"].as_str(), now["avancement"].as_i64()),
+        (Some("Équiper les écoles"), Some(30))
+    );
+
+    // A partner cannot change it.
+    let (s, _) = call(
+        &w,
+        &Method::PATCH,
+        &format!("/api/v1/actions/{id}"),
+        Some(&partner),
+        Some(&json!({ "version": 2, "titre": "Par le partenaire" })),
+    )
+    .await?;
+    assert!(matches!(s, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN));
+
+    // The list exports to CSV in the French convention and to XLSX.
+    let req = Request::builder()
+        .uri("/api/v1/actions?academie=14&departement=35&format=csv")
+        .header("authorization", format!("Bearer {dan}"))
+        .body(Body::empty())?;
+    let response = w.router.clone().oneshot(req).await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let csv = String::from_utf8(response.into_body().collect().await?.to_bytes().to_vec())?;
+    assert!(csv.starts_with('\u{feff}'));
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(
+        lines[0].starts_with("academie;code;axe;rattachement;titre;"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 2, "only the action reaching département 35: {csv}");
+    assert!(lines[1].contains(";0,30;"), "{}", lines[1]);
+    let req = Request::builder()
+        .uri("/api/v1/actions?academie=14&format=xlsx")
+        .header("authorization", format!("Bearer {dan}"))
+        .body(Body::empty())?;
+    let response = w.router.clone().oneshot(req).await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await?.to_bytes();
+    assert!(bytes.starts_with(b"PK"), "an XLSX is a zip");
+    Ok(())
+}

@@ -207,11 +207,15 @@ fn patch_from(fields: &Fields) -> Result<ActionPatch, CoreError> {
     }
 }
 
-/// What a form failure shows: the message, and each field's error.
-fn failure(e: &CoreError) -> Option<(String, Vec<FieldError>)> {
+/// What a form failure shows: the message, each field's error, and the status (409 when
+/// someone saved in between, 422 otherwise).
+fn failure(e: &CoreError) -> Option<(String, Vec<FieldError>, StatusCode)> {
     match e {
-        CoreError::Validation(fields) => Some((e.to_string(), fields.clone())),
-        CoreError::Conflict(_) | CoreError::BadRequest(_) => Some((e.to_string(), Vec::new())),
+        CoreError::Validation(fields) => {
+            Some((e.to_string(), fields.clone(), StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        CoreError::Conflict(_) => Some((e.to_string(), Vec::new(), StatusCode::CONFLICT)),
+        CoreError::BadRequest(_) => Some((e.to_string(), Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)),
         _ => None,
     }
 }
@@ -362,7 +366,7 @@ async fn render_action(
     ctx: &PageCtx,
     state: &AppState,
     id: &str,
-    posted: Option<(&Fields, String, Vec<FieldError>)>,
+    posted: Option<(&Fields, String, Vec<FieldError>, StatusCode)>,
 ) -> PageResponse {
     let p = ctx.require_user()?;
     let v = actions::get_action(&state.db, p, id)
@@ -390,12 +394,9 @@ async fn render_action(
     };
     let pilote_email = v.pilote_email.clone();
     let (form, message, errors, status) = match posted {
-        Some((fields, message, errors)) => (
-            ActionFormValues::posted(fields),
-            Some(message),
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Some((fields, message, errors, status)) => {
+            (ActionFormValues::posted(fields), Some(message), errors, status)
+        }
         None => (
             ActionFormValues::of(&v, pilote_email),
             None,
@@ -454,8 +455,8 @@ async fn save_action(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/actions/{id}")).into_response()),
         Err(e) => match failure(&e) {
-            Some((message, errors)) => {
-                render_action(&ctx, &state, &id, Some((&fields, message, errors))).await
+            Some((message, errors, status)) => {
+                render_action(&ctx, &state, &id, Some((&fields, message, errors, status))).await
             }
             None => Err(ctx.error(e)),
         },
@@ -479,9 +480,7 @@ async fn roadmap_outcome(
     match result {
         Ok(()) => Ok(back(code, anchor)),
         Err(e) => match failure(&e) {
-            Some((message, _)) => {
-                super::pages::render(ctx, state, code, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await
-            }
+            Some((message, _, status)) => super::pages::render(ctx, state, code, Some(message), status).await,
             None => Err(ctx.error(e)),
         },
     }
