@@ -1,7 +1,7 @@
 -- The académie's own objectives and the actions of its roadmap, with their milestones,
--- budget lines by funder, partner organisations, perimeter and dependencies; and the
--- annual reviews (bilans). Child rows are replaced whole when their action is saved (the
--- action's version guards them).
+-- budget lines by funder, perimeter (JSON columns), partner organisations and dependencies
+-- (tables, for their foreign keys); and the annual reviews (bilans). Child rows are
+-- replaced whole when their action is saved (the action's version guards them).
 -- SQLite flavour: booleans INTEGER 0/1, dates and timestamps ISO-8601 TEXT, amounts in cents.
 
 CREATE TABLE roadmap_objective (
@@ -36,6 +36,12 @@ CREATE TABLE roadmap_action (
     status          TEXT NOT NULL,
     progress        INTEGER NOT NULL DEFAULT 0,
     risks           TEXT NOT NULL DEFAULT '',
+    -- Milestones [{label, due_date, done}], budget lines [{funder_kind, funder_label, year,
+    -- amount_cents}] and perimeter [{kind, code, departement}] as JSON arrays: read whole with
+    -- their action, never queried on their own.
+    milestones      TEXT NOT NULL DEFAULT '[]',
+    budget          TEXT NOT NULL DEFAULT '[]',
+    scope           TEXT NOT NULL DEFAULT '[]',
     version         INTEGER NOT NULL DEFAULT 1,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
@@ -46,38 +52,10 @@ CREATE INDEX roadmap_action_pilote ON roadmap_action (pilote_user_id);
 CREATE INDEX roadmap_action_declension ON roadmap_action (declension_id);
 CREATE INDEX roadmap_action_objective ON roadmap_action (objective_id);
 
-CREATE TABLE roadmap_action_milestone (
-    action_id  TEXT NOT NULL REFERENCES roadmap_action (id),
-    position   INTEGER NOT NULL,
-    label      TEXT NOT NULL,
-    due_date   TEXT NOT NULL,
-    done       INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (action_id, position)
-);
-
-CREATE TABLE roadmap_action_budget (
-    action_id     TEXT NOT NULL REFERENCES roadmap_action (id),
-    position      INTEGER NOT NULL,
-    -- etat | collectivite | ue | operateur | autre
-    funder_kind   TEXT NOT NULL,
-    funder_label  TEXT NOT NULL,
-    year          INTEGER NOT NULL,
-    amount_cents  INTEGER NOT NULL,
-    PRIMARY KEY (action_id, position)
-);
-
 CREATE TABLE roadmap_action_partner (
     action_id        TEXT NOT NULL REFERENCES roadmap_action (id),
     organisation_id  TEXT NOT NULL REFERENCES organisation (id),
     PRIMARY KEY (action_id, organisation_id)
-);
-
--- The perimeter: départements (code) and schools (UAI) of the académie.
-CREATE TABLE roadmap_action_scope (
-    action_id  TEXT NOT NULL REFERENCES roadmap_action (id),
-    kind       TEXT NOT NULL,
-    code       TEXT NOT NULL,
-    PRIMARY KEY (action_id, kind, code)
 );
 
 CREATE TABLE roadmap_action_dependency (

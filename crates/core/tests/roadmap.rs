@@ -811,4 +811,110 @@ mod actions {
         );
         Ok(())
     }
+
+    #[tokio::test]
+    async fn the_next_period_starts_from_the_last_one() -> R {
+        let t = TestDb::new(Seed::Referential).await?;
+        let pilote = person(&t.db, "pilote@x.fr", Role::PiloteNational, "national").await?;
+        let dan = person(&t.db, "dan@x.fr", Role::Dan, "academie:14").await?;
+        let project = published_project(&t.db, &pilote).await?;
+        roadmap::decline(&t.db, &dan, "14", &project.code).await?;
+        let mk = |title: &str, status: &str, depends: Vec<String>| ActionPatch {
+            parent: Some(ActionParent::Declension(project.code.clone())),
+            title: Some(title.into()),
+            status: Some(status.into()),
+            milestones: Some(vec![
+                milestone("Fait", date!(2024 - 01 - 10), true),
+                milestone("À faire", date!(2029 - 01 - 10), false),
+            ]),
+            budget: Some(vec![
+                BudgetLine {
+                    funder_kind: "etat".into(),
+                    funder_label: "État".into(),
+                    year: 2027,
+                    amount_cents: 100,
+                },
+                BudgetLine {
+                    funder_kind: "etat".into(),
+                    funder_label: "État".into(),
+                    year: 2028,
+                    amount_cents: 200,
+                },
+            ]),
+            depends_on: Some(depends),
+            ..Default::default()
+        };
+        actions::create_action(&t.db, &dan, "14", &mk("Terminée", "termine", vec![])).await?;
+        actions::create_action(&t.db, &dan, "14", &mk("En cours", "en-cours", vec![])).await?;
+        actions::create_action(
+            &t.db,
+            &dan,
+            "14",
+            &mk("Suite", "non-commence", vec!["A02".into()]),
+        )
+        .await?;
+        let next = strategy::create_strategy(
+            &t.db,
+            &pilote,
+            &NewStrategy {
+                code: "2028-2032".into(),
+                title: "Stratégie suivante".into(),
+                summary: String::new(),
+                period_start: Some(date!(2028 - 01 - 01)),
+                period_end: None,
+                axes: vec![NewAxis {
+                    title: "Axe".into(),
+                    description: String::new(),
+                    objectives: vec![NewObjective {
+                        code: "1".into(),
+                        title: "Objectif".into(),
+                        description: String::new(),
+                    }],
+                }],
+            },
+        )
+        .await?;
+        assert!(matches!(
+            actions::next_period(&t.db, &dan, "14", "2028-2032").await,
+            Err(CoreError::Validation(f)) if f[0].field == "strategie"
+        ));
+        strategy::publish_strategy(&t.db, &pilote, &next.strategy.id, next.strategy.version).await?;
+        let r = actions::next_period(&t.db, &dan, "14", "2028-2032").await?;
+        assert_eq!(r.status, "brouillon");
+        let carried = actions::list_actions(
+            &t.db,
+            &dan,
+            &ActionFilter {
+                academie: Some("14".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let summary: Vec<(&str, &str, usize, i64, Vec<String>)> = carried
+            .iter()
+            .map(|a| {
+                (
+                    a.action.code.as_str(),
+                    a.action.title.as_str(),
+                    a.milestones.len(),
+                    a.budget_total(),
+                    a.depends_on.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("A02", "En cours", 1, 200, vec![]),
+                ("A03", "Suite", 1, 200, vec!["A02".to_owned()])
+            ],
+            "unfinished actions, their remaining milestones, budget from 2028, dependencies"
+        );
+        assert!(carried[0].parent_title.starts_with("Suite de PN-SNEE"));
+        assert!(matches!(
+            actions::next_period(&t.db, &dan, "14", "2028-2032").await,
+            Err(CoreError::Validation(_) | CoreError::Conflict(_))
+        ));
+        Ok(())
+    }
 }

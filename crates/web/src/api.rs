@@ -273,6 +273,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             crate::roadmap::actions_api::list_bilans,
             crate::roadmap::actions_api::create_bilan
         ))
+        .routes(routes!(crate::roadmap::actions_api::next_period))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,

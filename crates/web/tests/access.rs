@@ -888,6 +888,31 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             }
             v
         }
+        "POST /api/v1/feuilles-de-route/{academie}/periode-suivante" => {
+            // Académie 03 is used by no other case: each call starts it on a new strategy.
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            if gouvernail_core::roadmap::service::roadmap(&w.db, &admin, "03", None)
+                .await?
+                .roadmap
+                .is_none()
+            {
+                gouvernail_core::roadmap::service::decline(&w.db, &admin, "03", &w.project_id).await?;
+            }
+            let code = format!("S-{}", role.unwrap_or("anonyme"));
+            let next = draft_strategy(&w.db, &admin, &code).await?;
+            gouvernail_core::strategy::service::publish_strategy(
+                &w.db,
+                &admin,
+                &next.strategy.id,
+                next.strategy.version,
+            )
+            .await?;
+            one(
+                "/api/v1/feuilles-de-route/03/periode-suivante",
+                Some(json!({ "strategie": code })),
+                academie_write(role, "03"),
+            )
+        }
         "GET /api/v1/feuilles-de-route/{academie}/bilans" => {
             let mut v = Vec::new();
             for a in ["14", "02"] {

@@ -278,18 +278,41 @@ async fn outline(db: &Db, roadmap_ids: &BTreeSet<String>) -> CoreResult<Outline>
         axis_title: String,
         national_axis: Option<String>,
     }
+    // Only the roadmaps asked for (one `IN` list; all of them past the bind limit).
+    let within = |column: &str, mut q: Sql| {
+        if roadmap_ids.len() < crate::db::MAX_BIND / 2 {
+            q.push_mut(&format!(" WHERE {column} IN ("));
+            for (i, id) in roadmap_ids.iter().enumerate() {
+                if i > 0 {
+                    q.push_mut(", ");
+                }
+                q.bind_mut(id.as_str());
+            }
+            q.push_mut(")");
+        }
+        q
+    };
+    if roadmap_ids.is_empty() {
+        return Ok(Outline::default());
+    }
     let declensions: Vec<DeclensionRow> = db
-        .fetch_all(Sql::new(
-            "SELECT i.id, i.roadmap_id, i.title AS local_title, p.code, p.title, ax.title AS axis \
-             FROM roadmap_item i JOIN national_project p ON p.id = i.national_project_id \
-             JOIN strategy_objective o ON o.id = p.objective_id JOIN strategy_axis ax ON ax.id = o.axis_id",
+        .fetch_all(within(
+            "i.roadmap_id",
+            Sql::new(
+                "SELECT i.id, i.roadmap_id, i.title AS local_title, p.code, p.title, ax.title AS axis \
+                 FROM roadmap_item i JOIN national_project p ON p.id = i.national_project_id \
+                 JOIN strategy_objective o ON o.id = p.objective_id JOIN strategy_axis ax ON ax.id = o.axis_id",
+            ),
         ))
         .await?;
     let objectives: Vec<ObjectiveRow> = db
-        .fetch_all(Sql::new(
-            "SELECT r.id, r.roadmap_id, r.code, r.title, r.axis_title, ax.title AS national_axis \
-             FROM roadmap_objective r LEFT JOIN strategy_objective o ON o.id = r.national_objective_id \
-             LEFT JOIN strategy_axis ax ON ax.id = o.axis_id",
+        .fetch_all(within(
+            "r.roadmap_id",
+            Sql::new(
+                "SELECT r.id, r.roadmap_id, r.code, r.title, r.axis_title, ax.title AS national_axis \
+                 FROM roadmap_objective r LEFT JOIN strategy_objective o ON o.id = r.national_objective_id \
+                 LEFT JOIN strategy_axis ax ON ax.id = o.axis_id",
+            ),
         ))
         .await?;
     let mut out = Outline::default();
@@ -331,27 +354,24 @@ async fn views(db: &Db, set: ActionSet<'_>) -> CoreResult<Vec<ActionView>> {
         .map(|(_, _, a)| a.roadmap_id.clone())
         .collect();
     let outline = outline(db, &roadmap_ids).await?;
-    let mut milestones: HashMap<String, Vec<ActionMilestone>> = HashMap::new();
-    for (id, m) in rows.milestones {
-        milestones.entry(id).or_default().push(m);
-    }
-    let mut budget: HashMap<String, Vec<BudgetLine>> = HashMap::new();
-    for (id, b) in rows.budget {
-        budget.entry(id).or_default().push(b);
-    }
+    let mut milestones: HashMap<String, Vec<ActionMilestone>> = rows.milestones.into_iter().collect();
+    let mut budget: HashMap<String, Vec<BudgetLine>> = rows.budget.into_iter().collect();
     let mut partners: HashMap<String, Vec<Partner>> = HashMap::new();
     for (id, p) in rows.partners {
         partners.entry(id).or_default().push(p);
     }
     let mut scope: HashMap<String, (Vec<ScopeItem>, BTreeSet<String>)> = HashMap::new();
-    for (id, s, school_departement) in rows.scope {
+    for (id, items) in rows.scope {
         let entry = scope.entry(id).or_default();
-        match school_departement {
-            Some(d) => entry.1.insert(d),
-            None if s.kind == "departement" => entry.1.insert(s.code.clone()),
-            None => false,
-        };
-        entry.0.push(s);
+        for s in items {
+            if let Some(d) = s.departement {
+                entry.1.insert(d);
+            }
+            entry.0.push(ScopeItem {
+                kind: s.kind,
+                code: s.code,
+            });
+        }
     }
     let mut depends: HashMap<String, Vec<String>> = HashMap::new();
     for (id, code) in rows.depends_on {
@@ -498,7 +518,7 @@ fn clean_opt(v: &Option<String>) -> Option<String> {
 struct Resolved {
     action: Action,
     partners: Option<Vec<String>>,
-    scope: Option<Vec<ScopeItem>>,
+    scope: Option<Vec<repo::StoredScope>>,
     /// Ids of the actions depended on, and their codes.
     depends_on: Option<Vec<String>>,
     depends_codes: Option<Vec<String>>,
@@ -703,17 +723,14 @@ async fn resolve(db: &Db, roadmap: &Roadmap, mut a: Action, patch: &ActionPatch)
     let mut scope = None;
     if let Some(list) = &patch.scope {
         let departements = territory_repo::list_departements_of_academie(db, &roadmap.academie_code).await?;
-        let mut items = BTreeSet::new();
+        let mut items: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
         for (i, s) in list.iter().enumerate() {
             let code = s.code.trim().to_uppercase();
             let field = format!("perimetre[{i}]");
             match s.kind.as_str() {
                 "departement" => {
                     if departements.iter().any(|d| d.code == code) {
-                        items.insert(ScopeItem {
-                            kind: s.kind.clone(),
-                            code,
-                        });
+                        items.insert((s.kind.clone(), code.clone()), Some(code));
                     } else {
                         errors.push(FieldError::new(
                             field,
@@ -723,10 +740,7 @@ async fn resolve(db: &Db, roadmap: &Roadmap, mut a: Action, patch: &ActionPatch)
                 }
                 "etablissement" => match territory_repo::find_etablissement(db, &code).await? {
                     Some(e) if e.code_academie.as_deref() == Some(roadmap.academie_code.as_str()) => {
-                        items.insert(ScopeItem {
-                            kind: s.kind.clone(),
-                            code,
-                        });
+                        items.insert((s.kind.clone(), code), Some(e.code_departement));
                     }
                     Some(_) => errors.push(FieldError::new(
                         field,
@@ -740,7 +754,16 @@ async fn resolve(db: &Db, roadmap: &Roadmap, mut a: Action, patch: &ActionPatch)
                 )),
             }
         }
-        scope = Some(items.into_iter().collect());
+        scope = Some(
+            items
+                .into_iter()
+                .map(|((kind, code), departement)| repo::StoredScope {
+                    kind,
+                    code,
+                    departement,
+                })
+                .collect(),
+        );
     }
     let mut depends_on = None;
     let mut depends_codes = None;
@@ -852,9 +875,17 @@ fn resolved_audit(r: &Resolved, current: Option<&ActionView>) -> serde_json::Val
             .as_deref()
             .unwrap_or(current.as_ref().map(|c| c.budget.as_slice()).unwrap_or(&[])),
         &partners,
-        r.scope
-            .as_deref()
-            .unwrap_or(current.as_ref().map(|c| c.scope.as_slice()).unwrap_or(&[])),
+        &r.scope.as_ref().map_or_else(
+            || current.as_ref().map(|c| c.scope.clone()).unwrap_or_default(),
+            |list| {
+                list.iter()
+                    .map(|x| ScopeItem {
+                        kind: x.kind.clone(),
+                        code: x.code.clone(),
+                    })
+                    .collect()
+            },
+        ),
         r.depends_codes
             .as_deref()
             .unwrap_or(current.as_ref().map(|c| c.depends_on.as_slice()).unwrap_or(&[])),
@@ -1239,4 +1270,172 @@ pub async fn national_objectives(
         return Err(CoreError::not_found("feuille de route", academie));
     }
     strategy_repo::objectives_of_strategy(db, &roadmap.strategy_id).await
+}
+
+/// Starts the académie's roadmap for the next strategy period from the last one: its own
+/// objectives carry over, and so do the actions not finished nor abandoned (with their
+/// pilote, partners, perimeter, remaining milestones, budget lines from the new period on and
+/// dependencies among them). The actions of a declined project carry over under an objective
+/// of the académie named after it, until the DAN links them to the new strategy.
+pub async fn next_period(db: &Db, by: &Principal, academie: &str, strategy: &str) -> CoreResult<Roadmap> {
+    check(db, by, academie, Capability::Write).await?;
+    let previous = current_roadmap(db, academie).await?;
+    let next_strategy = strategy_repo::find_strategy(db, strategy)
+        .await?
+        .filter(|s| s.status == "publiee")
+        .ok_or_else(|| invalid("strategie", format!("stratégie publiée « {strategy} » inconnue")))?;
+    if next_strategy.id == previous.strategy_id {
+        return Err(invalid(
+            "strategie",
+            "la feuille de route en cours porte déjà sur cette stratégie",
+        ));
+    }
+    if repo::find_roadmap(db, academie, &next_strategy.id)
+        .await?
+        .is_some()
+    {
+        return Err(CoreError::Conflict(format!(
+            "l'académie a déjà une feuille de route pour la stratégie {}",
+            next_strategy.code
+        )));
+    }
+    let from_year = i64::from(next_strategy.period_start.year());
+    let old_objectives = repo::objectives_of(db, &previous.id).await?;
+    let old_actions: Vec<ActionView> = views(db, ActionSet::Roadmap(&previous.id))
+        .await?
+        .into_iter()
+        .filter(|v| !matches!(v.action.status.as_str(), "termine" | "abandonne"))
+        .collect();
+    let nom = crate::territory::service::get_academie(db, academie)
+        .await?
+        .academie
+        .nom;
+    let stamp = now();
+    let roadmap = Roadmap {
+        id: new_id(),
+        academie_code: academie.to_owned(),
+        strategy_id: next_strategy.id.clone(),
+        title: format!("Feuille de route académique — {nom} — {}", next_strategy.code),
+        status: "brouillon".into(),
+        version: 1,
+    };
+    let mut tx = db.begin().await?;
+    repo::insert_roadmap(&mut tx, &roadmap, stamp).await?;
+    // The objectives: the académie's own, then one per declined project with actions to go on.
+    let mut objective_of: HashMap<String, String> = HashMap::new();
+    let mut count = 0;
+    for o in &old_objectives {
+        count += 1;
+        let copy = LocalObjective {
+            id: new_id(),
+            roadmap_id: roadmap.id.clone(),
+            code: format!("O{count}"),
+            axis_title: if o.axis_title.is_empty() {
+                old_actions
+                    .iter()
+                    .find(|a| a.action.objective_id.as_deref() == Some(o.id.as_str()))
+                    .map(|a| a.axis.clone())
+                    .unwrap_or_else(|| "Période précédente".into())
+            } else {
+                o.axis_title.clone()
+            },
+            title: o.title.clone(),
+            description: o.description.clone(),
+            national_objective_id: None,
+            version: 1,
+        };
+        repo::insert_objective(&mut tx, &copy, stamp).await?;
+        objective_of.insert(o.id.clone(), copy.id);
+    }
+    for a in &old_actions {
+        if let Some(d) = &a.action.declension_id
+            && !objective_of.contains_key(d)
+        {
+            count += 1;
+            let copy = LocalObjective {
+                id: new_id(),
+                roadmap_id: roadmap.id.clone(),
+                code: format!("O{count}"),
+                axis_title: a.axis.clone(),
+                title: format!("Suite de {} — {}", a.parent_code, a.parent_title),
+                description: String::new(),
+                national_objective_id: None,
+                version: 1,
+            };
+            repo::insert_objective(&mut tx, &copy, stamp).await?;
+            objective_of.insert(d.clone(), copy.id);
+        }
+    }
+    let mut id_of: HashMap<String, String> = HashMap::new();
+    for a in &old_actions {
+        id_of.insert(a.action.code.clone(), new_id());
+    }
+    for a in &old_actions {
+        let parent = a
+            .action
+            .objective_id
+            .as_ref()
+            .or(a.action.declension_id.as_ref())
+            .and_then(|p| objective_of.get(p))
+            .cloned();
+        let copy = Action {
+            id: id_of.get(&a.action.code).cloned().unwrap_or_else(new_id),
+            roadmap_id: roadmap.id.clone(),
+            declension_id: None,
+            objective_id: parent,
+            version: 1,
+            ..a.action.clone()
+        };
+        repo::insert_action(&mut tx, &copy, stamp).await?;
+        let milestones: Vec<ActionMilestone> = a.milestones.iter().filter(|m| !m.done).cloned().collect();
+        let budget: Vec<BudgetLine> = a.budget.iter().filter(|b| b.year >= from_year).cloned().collect();
+        let partners: Vec<String> = a.partners.iter().map(|p| p.id.clone()).collect();
+        let depends: Vec<String> = a
+            .depends_on
+            .iter()
+            .filter_map(|c| id_of.get(c).cloned())
+            .collect();
+        let mut scope = Vec::with_capacity(a.scope.len());
+        for item in &a.scope {
+            let departement = if item.kind == "departement" {
+                Some(item.code.clone())
+            } else {
+                territory_repo::find_etablissement(db, &item.code)
+                    .await?
+                    .map(|e| e.code_departement)
+            };
+            scope.push(repo::StoredScope {
+                kind: item.kind.clone(),
+                code: item.code.clone(),
+                departement,
+            });
+        }
+        repo::replace_children(
+            &mut tx,
+            &copy.id,
+            &ActionChildren {
+                milestones: Some(&milestones),
+                budget: Some(&budget),
+                partners: Some(&partners),
+                scope: Some(&scope),
+                depends_on: Some(&depends),
+            },
+        )
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        &by.actor(),
+        "periode-suivante",
+        "feuille-de-route",
+        &roadmap.id,
+        Some(&serde_json::json!({ "feuilleDeRoute": previous.id })),
+        Some(&serde_json::json!({
+            "strategie": next_strategy.code, "objectifs": objective_of.len(),
+            "actions": old_actions.iter().map(|a| a.action.code.clone()).collect::<Vec<_>>(),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(roadmap)
 }

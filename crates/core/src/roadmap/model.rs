@@ -168,7 +168,7 @@ pub struct Action {
 }
 
 /// A milestone of an action.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ActionMilestone {
     pub label: String,
     pub due_date: Date,
@@ -179,7 +179,7 @@ pub struct ActionMilestone {
 pub const FUNDER_KINDS: &[&str] = &["etat", "collectivite", "ue", "operateur", "autre"];
 
 /// A budget line: who pays how much in which year (exact cents, never floating point).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BudgetLine {
     pub funder_kind: String,
     pub funder_label: String,
@@ -191,7 +191,7 @@ pub struct BudgetLine {
 pub const SCOPE_KINDS: &[&str] = &["departement", "etablissement"];
 
 /// One element of an action's perimeter: a département (code) or a school (UAI).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct ScopeItem {
     pub kind: String,
     pub code: String,

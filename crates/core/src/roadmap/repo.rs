@@ -276,39 +276,42 @@ impl ActionSet<'_> {
 /// An action's académie, its pilote's name and e-mail, and the action.
 pub type ActionRow = (String, Option<(String, String)>, Action);
 
-/// An action with its académie, pilote's name and children, loaded in one query per table.
+/// A perimeter element as stored: with the département it reaches (a school's own).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredScope {
+    pub kind: String,
+    pub code: String,
+    pub departement: Option<String>,
+}
+
+/// Actions with their académie, pilote and children: one row per action (milestones, budget
+/// and perimeter are JSON columns of it), plus one query each for partners and dependencies.
 #[derive(Debug, Clone, Default)]
 pub struct ActionRows {
-    /// (académie, pilote's name and e-mail, action)
     pub actions: Vec<ActionRow>,
-    pub milestones: Vec<(String, ActionMilestone)>,
-    pub budget: Vec<(String, BudgetLine)>,
+    pub milestones: Vec<(String, Vec<ActionMilestone>)>,
+    pub budget: Vec<(String, Vec<BudgetLine>)>,
     pub partners: Vec<(String, Partner)>,
-    /// (action id, scope item, the school's département when the item is a school)
-    pub scope: Vec<(String, ScopeItem, Option<String>)>,
+    pub scope: Vec<(String, Vec<StoredScope>)>,
     pub depends_on: Vec<(String, String)>,
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, id: &str, text: &str) -> CoreResult<Vec<T>> {
+    serde_json::from_str(text)
+        .map_err(|e| crate::error::CoreError::Internal(format!("{what} de l'action {id} illisibles : {e}")))
 }
 
 pub async fn load_actions(db: &Db, set: ActionSet<'_>) -> CoreResult<ActionRows> {
     #[derive(sqlx::FromRow)]
-    struct ActionRow {
+    struct Row {
         academie_code: String,
         pilote_name: Option<String>,
         pilote_email: Option<String>,
+        milestones: String,
+        budget: String,
+        scope: String,
         #[sqlx(flatten)]
         a: Action,
-    }
-    #[derive(sqlx::FromRow)]
-    struct MilestoneRow {
-        action_id: String,
-        #[sqlx(flatten)]
-        m: ActionMilestone,
-    }
-    #[derive(sqlx::FromRow)]
-    struct BudgetRow {
-        action_id: String,
-        #[sqlx(flatten)]
-        b: BudgetLine,
     }
     #[derive(sqlx::FromRow)]
     struct PartnerRow {
@@ -317,42 +320,18 @@ pub async fn load_actions(db: &Db, set: ActionSet<'_>) -> CoreResult<ActionRows>
         p: Partner,
     }
     #[derive(sqlx::FromRow)]
-    struct ScopeRow {
-        action_id: String,
-        #[sqlx(flatten)]
-        s: ScopeItem,
-        code_departement: Option<String>,
-    }
-    #[derive(sqlx::FromRow)]
     struct DependencyRow {
         action_id: String,
         code: String,
     }
-    let actions: Vec<ActionRow> = db
+    let rows: Vec<Row> = db
         .fetch_all(
             set.filter(Sql::new(&format!(
-                "SELECT r.academie_code, u.display_name AS pilote_name, u.email AS pilote_email, {ACTION_COLUMNS} FROM roadmap_action a \
+                "SELECT r.academie_code, u.display_name AS pilote_name, u.email AS pilote_email, a.milestones, \
+                 a.budget, a.scope, {ACTION_COLUMNS} FROM roadmap_action a \
                  JOIN roadmap r ON r.id = a.roadmap_id LEFT JOIN app_user u ON u.id = a.pilote_user_id"
             )))
             .push(" ORDER BY r.academie_code, a.code"),
-        )
-        .await?;
-    let milestones: Vec<MilestoneRow> = db
-        .fetch_all(
-            set.filter(Sql::new(
-                "SELECT m.action_id, m.label, m.due_date, m.done FROM roadmap_action_milestone m \
-                 JOIN roadmap_action a ON a.id = m.action_id",
-            ))
-            .push(" ORDER BY m.action_id, m.position"),
-        )
-        .await?;
-    let budget: Vec<BudgetRow> = db
-        .fetch_all(
-            set.filter(Sql::new(
-                "SELECT b.action_id, b.funder_kind, b.funder_label, b.year, b.amount_cents \
-                 FROM roadmap_action_budget b JOIN roadmap_action a ON a.id = b.action_id",
-            ))
-            .push(" ORDER BY b.action_id, b.position"),
         )
         .await?;
     let partners: Vec<PartnerRow> = db
@@ -364,16 +343,6 @@ pub async fn load_actions(db: &Db, set: ActionSet<'_>) -> CoreResult<ActionRows>
             .push(" ORDER BY p.action_id, o.nom"),
         )
         .await?;
-    let scope: Vec<ScopeRow> = db
-        .fetch_all(
-            set.filter(Sql::new(
-                "SELECT s.action_id, s.kind, s.code, e.code_departement FROM roadmap_action_scope s \
-                 JOIN roadmap_action a ON a.id = s.action_id \
-                 LEFT JOIN etablissement e ON s.kind = 'etablissement' AND e.uai = s.code",
-            ))
-            .push(" ORDER BY s.action_id, s.kind, s.code"),
-        )
-        .await?;
     let depends_on: Vec<DependencyRow> = db
         .fetch_all(
             set.filter(Sql::new(
@@ -383,20 +352,23 @@ pub async fn load_actions(db: &Db, set: ActionSet<'_>) -> CoreResult<ActionRows>
             .push(" ORDER BY d.action_id, t.code"),
         )
         .await?;
-    Ok(ActionRows {
-        actions: actions
-            .into_iter()
-            .map(|r| (r.academie_code, r.pilote_name.zip(r.pilote_email), r.a))
-            .collect(),
-        milestones: milestones.into_iter().map(|r| (r.action_id, r.m)).collect(),
-        budget: budget.into_iter().map(|r| (r.action_id, r.b)).collect(),
+    let mut out = ActionRows {
         partners: partners.into_iter().map(|r| (r.action_id, r.p)).collect(),
-        scope: scope
-            .into_iter()
-            .map(|r| (r.action_id, r.s, r.code_departement))
-            .collect(),
         depends_on: depends_on.into_iter().map(|r| (r.action_id, r.code)).collect(),
-    })
+        ..ActionRows::default()
+    };
+    for r in rows {
+        let id = r.a.id.clone();
+        out.milestones
+            .push((id.clone(), from_json("jalons", &id, &r.milestones)?));
+        out.budget
+            .push((id.clone(), from_json("lignes budgétaires", &id, &r.budget)?));
+        out.scope
+            .push((id.clone(), from_json("périmètre", &id, &r.scope)?));
+        out.actions
+            .push((r.academie_code, r.pilote_name.zip(r.pilote_email), r.a));
+    }
+    Ok(out)
 }
 
 /// The next free action code of a roadmap (`A01`, `A02`…).
@@ -492,52 +464,33 @@ pub async fn update_action(tx: &mut Tx, a: &Action, version: i64, now: OffsetDat
     Ok(n == 1)
 }
 
-/// The children of an action, replaced whole.
+/// The children of an action, replaced whole when given.
 #[derive(Debug, Clone, Default)]
 pub struct ActionChildren<'a> {
     pub milestones: Option<&'a [ActionMilestone]>,
     pub budget: Option<&'a [BudgetLine]>,
     pub partners: Option<&'a [String]>,
-    pub scope: Option<&'a [ScopeItem]>,
+    pub scope: Option<&'a [StoredScope]>,
     /// Ids of the actions depended on.
     pub depends_on: Option<&'a [String]>,
 }
 
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> CoreResult<String> {
+    serde_json::to_string(value).map_err(|e| crate::error::CoreError::Internal(format!("JSON : {e}")))
+}
+
 pub async fn replace_children(tx: &mut Tx, action_id: &str, c: &ActionChildren<'_>) -> CoreResult<()> {
-    if let Some(list) = c.milestones {
-        tx.execute(Sql::new("DELETE FROM roadmap_action_milestone WHERE action_id = ").bind(action_id))
-            .await?;
-        for (i, m) in list.iter().enumerate() {
+    for (column, json) in [
+        ("milestones", c.milestones.map(to_json).transpose()?),
+        ("budget", c.budget.map(to_json).transpose()?),
+        ("scope", c.scope.map(to_json).transpose()?),
+    ] {
+        if let Some(json) = json {
             tx.execute(
-                Sql::new("INSERT INTO roadmap_action_milestone (action_id, position, label, due_date, done) VALUES ")
-                    .bind_tuple([
-                        Value::from(action_id),
-                        (i as i64).into(),
-                        m.label.as_str().into(),
-                        m.due_date.into(),
-                        m.done.into(),
-                    ]),
-            )
-            .await?;
-        }
-    }
-    if let Some(list) = c.budget {
-        tx.execute(Sql::new("DELETE FROM roadmap_action_budget WHERE action_id = ").bind(action_id))
-            .await?;
-        for (i, b) in list.iter().enumerate() {
-            tx.execute(
-                Sql::new(
-                    "INSERT INTO roadmap_action_budget (action_id, position, funder_kind, funder_label, year, \
-                     amount_cents) VALUES ",
-                )
-                .bind_tuple([
-                    Value::from(action_id),
-                    (i as i64).into(),
-                    b.funder_kind.as_str().into(),
-                    b.funder_label.as_str().into(),
-                    b.year.into(),
-                    b.amount_cents.into(),
-                ]),
+                Sql::new(&format!("UPDATE roadmap_action SET {column} = "))
+                    .bind(json.as_str())
+                    .push(" WHERE id = ")
+                    .bind(action_id),
             )
             .await?;
         }
@@ -549,20 +502,6 @@ pub async fn replace_children(tx: &mut Tx, action_id: &str, c: &ActionChildren<'
             tx.execute(
                 Sql::new("INSERT INTO roadmap_action_partner (action_id, organisation_id) VALUES ")
                     .bind_tuple([Value::from(action_id), id.as_str().into()]),
-            )
-            .await?;
-        }
-    }
-    if let Some(list) = c.scope {
-        tx.execute(Sql::new("DELETE FROM roadmap_action_scope WHERE action_id = ").bind(action_id))
-            .await?;
-        for s in list {
-            tx.execute(
-                Sql::new("INSERT INTO roadmap_action_scope (action_id, kind, code) VALUES ").bind_tuple([
-                    Value::from(action_id),
-                    s.kind.as_str().into(),
-                    s.code.as_str().into(),
-                ]),
             )
             .await?;
         }
@@ -583,15 +522,8 @@ pub async fn replace_children(tx: &mut Tx, action_id: &str, c: &ActionChildren<'
 
 /// Deletes an action and its children if it is still at `version`.
 pub async fn delete_action(tx: &mut Tx, id: &str, version: i64) -> CoreResult<bool> {
-    for table in [
-        "roadmap_action_milestone",
-        "roadmap_action_budget",
-        "roadmap_action_partner",
-        "roadmap_action_scope",
-    ] {
-        tx.execute(Sql::new(&format!("DELETE FROM {table} WHERE action_id = ")).bind(id))
-            .await?;
-    }
+    tx.execute(Sql::new("DELETE FROM roadmap_action_partner WHERE action_id = ").bind(id))
+        .await?;
     tx.execute(
         Sql::new("DELETE FROM roadmap_action_dependency WHERE action_id = ")
             .bind(id)

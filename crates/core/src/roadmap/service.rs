@@ -375,10 +375,17 @@ pub async fn roadmap(
     };
     let mut declensions = Vec::new();
     if let Some(r) = &roadmap {
+        // One query for the strategy's projects rather than one per declension.
+        let projects: std::collections::HashMap<String, NationalProject> =
+            strategy_repo::list_projects(db, Some(&r.strategy_id), None, false)
+                .await?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect();
         for d in repo::declensions_of(db, &r.id).await? {
             let project_id = d.national_project_id.clone().unwrap_or_default();
-            if let Some(project) = strategy_repo::find_project(db, &project_id).await? {
-                declensions.push(view(&academie, d, project));
+            if let Some(project) = projects.get(&project_id) {
+                declensions.push(view(&academie, d, project.clone()));
             }
         }
     }

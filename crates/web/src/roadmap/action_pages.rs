@@ -343,8 +343,16 @@ pub(crate) async fn parents(
     state: &AppState,
     p: &gouvernail_core::identity::Principal,
     academie: &str,
+    view: Option<&RoadmapView>,
 ) -> Result<Vec<(String, String)>, CoreError> {
-    let view = gouvernail_core::roadmap::service::roadmap(&state.db, p, academie, None).await?;
+    let loaded;
+    let view = match view {
+        Some(v) => v,
+        None => {
+            loaded = gouvernail_core::roadmap::service::roadmap(&state.db, p, academie, None).await?;
+            &loaded
+        }
+    };
     let mut out: Vec<(String, String)> = view
         .declensions
         .iter()
@@ -382,7 +390,7 @@ async fn render_action(
         .map_err(|e| ctx.error(e))?;
     let (parents, organisations) = if can_write {
         (
-            parents(state, p, &v.academie_code)
+            parents(state, p, &v.academie_code, None)
                 .await
                 .map_err(|e| ctx.error(e))?,
             actions::partner_choices(&state.db)

@@ -716,3 +716,40 @@ pub async fn create_bilan(
     let b = actions::write_bilan(&state.db, &p, &academie, body.annee, &body.synthese).await?;
     Ok((StatusCode::CREATED, Json(b.into())))
 }
+
+/// The strategy of the next period.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodeSuivanteDto {
+    /// Code or identifier of the published strategy of the next period.
+    pub strategie: String,
+}
+
+/// Starts the roadmap of the next period from the current one (its objectives and its
+/// unfinished actions carry over).
+#[utoipa::path(post, path = "/api/v1/feuilles-de-route/{academie}/periode-suivante", tag = "strategie",
+    request_body = PeriodeSuivanteDto,
+    params(("academie" = String, Path, description = "Code de l'académie.")),
+    responses(
+        (status = 201, description = "La nouvelle feuille de route.", body = EtatFeuilleDto),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 403, description = "Lecture seule.", body = ErrorBody),
+        (status = 404, description = "Académie inconnue (ou non visible).", body = ErrorBody),
+        (status = 409, description = "Une feuille de route existe déjà pour cette stratégie.", body = ErrorBody),
+        (status = 422, description = "Stratégie inconnue, non publiée ou déjà en cours.", body = ErrorBody)
+    ))]
+pub async fn next_period(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(academie): Path<String>,
+    ApiJson(body): ApiJson<PeriodeSuivanteDto>,
+) -> ApiResult<(StatusCode, Json<EtatFeuilleDto>)> {
+    let r = actions::next_period(&state.db, &p, &academie, &body.strategie).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EtatFeuilleDto {
+            statut: r.status,
+            version: r.version,
+        }),
+    ))
+}

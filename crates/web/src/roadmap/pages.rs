@@ -132,7 +132,7 @@ pub(crate) async fn render(
                     .await
                     .map_err(e)?,
                 if can_write {
-                    super::action_pages::parents(state, p, &academie.code)
+                    super::action_pages::parents(state, p, &academie.code, Some(&view))
                         .await
                         .map_err(e)?
                 } else {
@@ -428,6 +428,7 @@ pub fn tile_map(
     ctx: &PageCtx,
     states: &[gouvernail_core::roadmap::model::AcademieState],
     title: &str,
+    project_code: &str,
 ) -> String {
     use std::fmt::Write as _;
     let (w, h, gap) = (104_u32, 56_u32, 6_u32);
@@ -441,11 +442,28 @@ pub fn tile_map(
         let state = states.iter().find(|s| s.academie_code == *code);
         let label = state.map_or("non-decline", |s| s.state.as_str());
         let (x, y) = (col * (w + gap), row * (h + gap));
+        let progress = state
+            .and_then(|s| s.progress)
+            .filter(|_| label != "non-decline" && label != "non-applicable")
+            .map(|p| format!(" · {p} %"))
+            .unwrap_or_default();
+        // A declined project opens on the académie's roadmap, at its actions.
+        let (open, close) = if label == "non-decline" {
+            (String::new(), "")
+        } else {
+            (
+                format!(
+                    "<a href=\"/academies/{code}/feuille-de-route#declinaison-{}\">",
+                    escape(project_code)
+                ),
+                "</a>",
+            )
+        };
         let _ = write!(
             svg,
-            "<g><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"4\" fill=\"{}\" stroke=\"#3a3a3a\"/>\
+            "{open}<g><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"4\" fill=\"{}\" stroke=\"#3a3a3a\"/>\
              <text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#161616\">{}</text>\
-             <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#161616\">{}</text></g>",
+             <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#161616\">{}{progress}</text></g>{close}",
             fill(label),
             x + w / 2,
             y + 22,
@@ -486,6 +504,7 @@ async fn national_page(
         &ctx,
         &states,
         &format!("{} — {}", ctx.t("national-view-title"), project.title),
+        &project.code,
     );
     let crumbs = Crumbs::new(ctx.t("national-view-title"))
         .link("/strategie", ctx.t("nav-strategie"))
