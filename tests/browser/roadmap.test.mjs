@@ -158,4 +158,12 @@ test("a DAN plans an action, gets her typing errors named, meets a concurrent ed
   const csv = await page.request.get(`${server.baseUrl}/api/v1/actions?mes=true&enRetard=true&format=csv`);
   assert.equal(csv.status(), 200);
   assert.match(await csv.text(), /Certifier Pix les élèves de ULIS/);
+
+  // The roadmap as a PDF for the comité de pilotage, from its page.
+  await page.goto(`${server.baseUrl}/academies/14/feuille-de-route`);
+  const href = await page.locator('#roadmap-pdf').getAttribute('href');
+  const pdf = await page.request.get(`${server.baseUrl}${href}`);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  assert.equal((await pdf.body()).subarray(0, 5).toString(), '%PDF-');
 });

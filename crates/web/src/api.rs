@@ -211,7 +211,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// The API routes and the OpenAPI document that describes them (built together, so they
 /// cannot disagree).
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(territory::api::list_regions))
@@ -293,6 +293,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::auth::api::revoke_token))
         .routes(routes!(crate::auth::api::list_journal))
         .routes(routes!(crate::auth::api::object_history))
-        .routes(routes!(crate::auth::api::verify_journal))
-        .split_for_parts()
+        .routes(routes!(crate::auth::api::verify_journal));
+    #[cfg(feature = "pdf")]
+    let router = router.routes(routes!(crate::roadmap::pdf::roadmap_pdf));
+    router.split_for_parts()
 }

@@ -913,6 +913,18 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 academie_write(role, "03"),
             )
         }
+        "GET /api/v1/feuilles-de-route/{academie}/pdf" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                v.push(Case {
+                    uri: format!("/api/v1/feuilles-de-route/{a}/pdf"),
+                    body: None,
+                    expect: academie_read(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
         "GET /api/v1/feuilles-de-route/{academie}/bilans" => {
             let mut v = Vec::new();
             for a in ["14", "02"] {
@@ -1562,5 +1574,28 @@ async fn actions_over_the_api_name_bad_fields_refuse_stale_saves_and_export_to_a
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = response.into_body().collect().await?.to_bytes();
     assert!(bytes.starts_with(b"PK"), "an XLSX is a zip");
+
+    // The roadmap as a PDF for the comité de pilotage: tagged PDF/UA, titled.
+    let req = Request::builder()
+        .uri("/api/v1/feuilles-de-route/14/pdf")
+        .header("authorization", format!("Bearer {dan}"))
+        .body(Body::empty())?;
+    let response = w.router.clone().oneshot(req).await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let bytes = response.into_body().collect().await?.to_bytes();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("pdfuaid:part"), "declares PDF/UA");
+    assert!(
+        text.contains("Feuille de route académique"),
+        "the title is in the metadata"
+    );
     Ok(())
 }

@@ -4,3 +4,5 @@ pub mod action_pages;
 pub mod actions_api;
 pub mod api;
 pub mod pages;
+#[cfg(feature = "pdf")]
+pub mod pdf;

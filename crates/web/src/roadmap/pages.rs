@@ -60,6 +60,8 @@ struct RoadmapPage {
     parents: Vec<(String, String)>,
     timeline: Option<String>,
     this_year: i32,
+    /// Whether this build renders PDF documents.
+    pdf: bool,
 }
 
 pub(crate) async fn render(
@@ -159,6 +161,7 @@ pub(crate) async fn render(
         parents,
         timeline,
         this_year: today.year(),
+        pdf: cfg!(feature = "pdf"),
         ctx: ctx.clone(),
         crumbs,
         nom: academie.nom,
