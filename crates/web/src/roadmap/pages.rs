@@ -426,12 +426,12 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The tile map as SVG (its data is also in the table beside it).
+/// The tile map as SVG (its data is also in the table beside it, whose rows open the
+/// académies' roadmaps: an image with `role="img"` may not hold links).
 pub fn tile_map(
     ctx: &PageCtx,
     states: &[gouvernail_core::roadmap::model::AcademieState],
     title: &str,
-    project_code: &str,
 ) -> String {
     use std::fmt::Write as _;
     let (w, h, gap) = (104_u32, 56_u32, 6_u32);
@@ -450,23 +450,11 @@ pub fn tile_map(
             .filter(|_| label != "non-decline" && label != "non-applicable")
             .map(|p| format!(" · {p} %"))
             .unwrap_or_default();
-        // A declined project opens on the académie's roadmap, at its actions.
-        let (open, close) = if label == "non-decline" {
-            (String::new(), "")
-        } else {
-            (
-                format!(
-                    "<a href=\"/academies/{code}/feuille-de-route#declinaison-{}\">",
-                    escape(project_code)
-                ),
-                "</a>",
-            )
-        };
         let _ = write!(
             svg,
-            "{open}<g><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"4\" fill=\"{}\" stroke=\"#3a3a3a\"/>\
+            "<g><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"4\" fill=\"{}\" stroke=\"#3a3a3a\"/>\
              <text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#161616\">{}</text>\
-             <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#161616\">{}{progress}</text></g>{close}",
+             <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#161616\">{}{progress}</text></g>",
             fill(label),
             x + w / 2,
             y + 22,
@@ -507,7 +495,6 @@ async fn national_page(
         &ctx,
         &states,
         &format!("{} — {}", ctx.t("national-view-title"), project.title),
-        &project.code,
     );
     let crumbs = Crumbs::new(ctx.t("national-view-title"))
         .link("/strategie", ctx.t("nav-strategie"))
