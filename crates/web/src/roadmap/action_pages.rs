@@ -45,6 +45,12 @@ impl Fields {
     fn text(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_owned)
     }
+    /// The version the form was read at (0 when missing: the save then gets 409).
+    fn version(&self) -> i64 {
+        self.get("version")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or_default()
+    }
     fn all(&self, name: &str) -> Vec<String> {
         self.0
             .iter()
@@ -452,10 +458,7 @@ async fn save_action(
 ) -> PageResponse {
     let p = ctx.require_user()?;
     let fields = Fields(pairs);
-    let version = fields
-        .get("version")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or_default();
+    let version = fields.version();
     let result = match patch_from(&fields) {
         Ok(patch) => actions::update_action(&state.db, p, &id, version, &patch).await,
         Err(e) => Err(e),
@@ -540,10 +543,7 @@ async fn publish(
 ) -> PageResponse {
     let p = ctx.require_user()?;
     let fields = Fields(pairs);
-    let version = fields
-        .get("version")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or_default();
+    let version = fields.version();
     let result = actions::publish(&state.db, p, &code, version).await.map(|_| ());
     roadmap_outcome(&ctx, &state, &code, "", result).await
 }
