@@ -539,6 +539,27 @@ struct Case {
     label: String,
 }
 
+/// The same request on académie 14 (the académie callers' own) and 02 (a sibling), each
+/// expected as `rule` says for the role.
+fn per_academie(
+    role: Option<&str>,
+    rule: fn(Option<&str>, &str) -> Exp,
+    request: impl Fn(&str) -> (String, Option<Value>),
+) -> Vec<Case> {
+    ["14", "02"]
+        .into_iter()
+        .map(|a| {
+            let (uri, body) = request(a);
+            Case {
+                uri,
+                body,
+                expect: rule(role, a),
+                label: a.into(),
+            }
+        })
+        .collect()
+}
+
 /// The requests for operation `op` by `role` (None: anonymous) on every subject.
 async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option<Vec<Case>>, E> {
     let own = role
@@ -592,18 +613,9 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "GET /api/v1/etablissements" => territory("/api/v1/etablissements?codeDepartement=35"),
         "GET /api/v1/etablissements/{uai}" => territory("/api/v1/etablissements/0351849V"),
         "GET /api/v1/me" => one("/api/v1/me", None, any_account(role)),
-        "GET /api/v1/feuilles-de-route/{academie}" => {
-            let mut v = Vec::new();
-            for a in ["14", "02"] {
-                v.push(Case {
-                    uri: format!("/api/v1/feuilles-de-route/{a}"),
-                    body: None,
-                    expect: academie_read(role, a),
-                    label: a.into(),
-                });
-            }
-            v
-        }
+        "GET /api/v1/feuilles-de-route/{academie}" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/feuilles-de-route/{a}"), None)
+        }),
         "POST /api/v1/feuilles-de-route/{academie}/declinaisons" => {
             let mut v = Vec::new();
             for a in ["14", "02"] {
@@ -666,30 +678,15 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             None,
             national_reader(role),
         ),
-        "POST /api/v1/feuilles-de-route/{academie}/invitations" => {
-            let mut v = Vec::new();
-            for a in ["14", "02"] {
-                v.push(Case {
-                    uri: format!("/api/v1/feuilles-de-route/{a}/invitations"),
-                    body: Some(json!({ "perimetre": "organisation:cned" })),
-                    expect: academie_write(role, a),
-                    label: a.into(),
-                });
-            }
-            v
-        }
-        "GET /api/v1/feuilles-de-route/{academie}/commentaires" => {
-            let mut v = Vec::new();
-            for a in ["14", "02"] {
-                v.push(Case {
-                    uri: format!("/api/v1/feuilles-de-route/{a}/commentaires"),
-                    body: None,
-                    expect: academie_read(role, a),
-                    label: a.into(),
-                });
-            }
-            v
-        }
+        "POST /api/v1/feuilles-de-route/{academie}/invitations" => per_academie(role, academie_write, |a| {
+            (
+                format!("/api/v1/feuilles-de-route/{a}/invitations"),
+                Some(json!({ "perimetre": "organisation:cned" })),
+            )
+        }),
+        "GET /api/v1/feuilles-de-route/{academie}/commentaires" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/feuilles-de-route/{a}/commentaires"), None)
+        }),
         "POST /api/v1/feuilles-de-route/{academie}/commentaires" => {
             let admin = admin_principal(&w.db, &w.callers).await?;
             let mut v = Vec::new();
@@ -826,30 +823,17 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             }
             v
         }
-        "GET /api/v1/feuilles-de-route/{academie}/objectifs" => {
-            let mut v = Vec::new();
-            for a in ["14", "02"] {
-                v.push(Case {
-                    uri: format!("/api/v1/feuilles-de-route/{a}/objectifs"),
-                    body: None,
-                    expect: academie_read(role, a),
-                    label: a.into(),
-                });
-            }
-            v
-        }
-        "POST /api/v1/feuilles-de-route/{academie}/objectifs" => {
-            let mut v = Vec::new();
-            for a in ["14", "02"] {
-                v.push(Case {
-                    uri: format!("/api/v1/feuilles-de-route/{a}/objectifs"),
-                    body: Some(json!({ "axe": "Territoires", "titre": format!("Objectif de {}", role.unwrap_or("anonyme")) })),
-                    expect: academie_write(role, a),
-                    label: a.into(),
-                });
-            }
-            v
-        }
+        "GET /api/v1/feuilles-de-route/{academie}/objectifs" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/feuilles-de-route/{a}/objectifs"), None)
+        }),
+        "POST /api/v1/feuilles-de-route/{academie}/objectifs" => per_academie(role, academie_write, |a| {
+            (
+                format!("/api/v1/feuilles-de-route/{a}/objectifs"),
+                Some(
+                    json!({ "axe": "Territoires", "titre": format!("Objectif de {}", role.unwrap_or("anonyme")) }),
+                ),
+            )
+        }),
         "PATCH /api/v1/objectifs/{id}" => {
             let admin = admin_principal(&w.db, &w.callers).await?;
             let version = gouvernail_core::roadmap::actions::objectives(&w.db, &admin, "14")
@@ -913,30 +897,12 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 academie_write(role, "03"),
             )
         }
-        "GET /api/v1/feuilles-de-route/{academie}/pdf" => {
-            let mut v = Vec::new();
-            for a in ["14", "02"] {
-                v.push(Case {
-                    uri: format!("/api/v1/feuilles-de-route/{a}/pdf"),
-                    body: None,
-                    expect: academie_read(role, a),
-                    label: a.into(),
-                });
-            }
-            v
-        }
-        "GET /api/v1/feuilles-de-route/{academie}/bilans" => {
-            let mut v = Vec::new();
-            for a in ["14", "02"] {
-                v.push(Case {
-                    uri: format!("/api/v1/feuilles-de-route/{a}/bilans"),
-                    body: None,
-                    expect: academie_read(role, a),
-                    label: a.into(),
-                });
-            }
-            v
-        }
+        "GET /api/v1/feuilles-de-route/{academie}/pdf" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/feuilles-de-route/{a}/pdf"), None)
+        }),
+        "GET /api/v1/feuilles-de-route/{academie}/bilans" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/feuilles-de-route/{a}/bilans"), None)
+        }),
         "POST /api/v1/feuilles-de-route/{academie}/bilans" => {
             let admin = admin_principal(&w.db, &w.callers).await?;
             let year = 2030
