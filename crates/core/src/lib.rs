@@ -8,6 +8,7 @@ pub mod audit;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod governance;
 pub mod identity;
 pub mod money;
 pub mod roadmap;

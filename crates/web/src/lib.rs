@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod export;
+pub mod governance;
 pub mod i18n;
 pub mod pages;
 pub mod roadmap;

@@ -1,0 +1,1 @@
+//! Governance bodies (instances), their members, meetings, minutes and decisions.

@@ -1,0 +1,1 @@
+//! Pages and API of the governance bodies, their meetings and decisions.
