@@ -109,7 +109,7 @@ async function isReady(url) {
  * one.
  *
  * @param {{args?: string[], env?: Record<string,string>, port?: number, readyPath?: string, timeoutMs?: number}} [opts]
- * @returns {Promise<{baseUrl: string, port: number, output: () => string, stop: () => Promise<void>}>}
+ * @returns {Promise<{baseUrl: string, port: number, output: () => string, stop: () => Promise<void>, kill: (signal?: string) => Promise<void>}>}
  */
 export async function startServer({
   args = [],
@@ -187,7 +187,15 @@ export async function startServer({
     await sleep(READY_POLL_MS);
   }
 
-  return { baseUrl, port, output, stop };
+  /** Sends `signal` (SIGKILL by default: a crash) and waits until the process has ended. */
+  const kill = async (signal = 'SIGKILL') => {
+    if (exitInfo === null && !spawnError) {
+      child.kill(signal);
+      await exited;
+    }
+  };
+
+  return { baseUrl, port, output, stop, kill };
 }
 
 /**

@@ -1,4 +1,4 @@
-//! The `gouvernail` binary: serve, migrate, import, demo.
+//! The `gouvernail` binary: serve (with the mail worker), migrate, import, demo, mail.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,10 +7,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gouvernail_core::audit::Actor;
+use gouvernail_core::calendar::{self, CalendarEvent, Method};
 use gouvernail_core::db::{DatabaseUrl, Db, DbOptions};
 use gouvernail_core::identity::service as identity;
 use gouvernail_core::identity::{Perimeter, Role};
+use gouvernail_core::jobs::{self, MailAttachment, MailMessage, Recipient};
 use gouvernail_core::territory::import::{self, AnnuaireOptions, ImportReport, ReferentialSource};
+use gouvernail_mail::SmtpConfig;
 use gouvernail_web::{AppState, OidcSettings, Theme, WebConfig};
 
 mod progress;
@@ -97,6 +100,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         what: AuditCommand,
+    },
+    /// Mails: a test mail, the state of the queue.
+    Mail {
+        #[command(subcommand)]
+        what: MailCommand,
     },
     /// Serves the demonstration: a fresh SQLite database (unless --database names one) with
     /// the whole referential and made-up schools.
@@ -187,6 +195,29 @@ enum AuditCommand {
     /// Checks the hash chain; exits 2 and names each entry that was edited, deleted,
     /// inserted or reordered.
     Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Queues a test mail, with a small calendar file; it leaves when a server configured for
+    /// SMTP (GOUVERNAIL_SMTP_HOST…) runs on the same database.
+    Test {
+        /// The recipient's address.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Prints how many jobs the queue holds in each state.
+    File {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Puts the abandoned mails (dead jobs) back in the queue.
+    Relancer {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -444,6 +475,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })
             }
         },
+        Command::Mail { what } => match what {
+            MailCommand::Test { to, db } => {
+                let db = connect(&db).await?;
+                let key = format!("essai:{}", identity::new_id());
+                let mut tx = db.begin().await?;
+                jobs::enqueue_mail(&mut tx, &test_mail(&to), &key).await?;
+                tx.commit().await?;
+                let job = jobs::find_by_dedupe_key(&db, &key).await?;
+                println!(
+                    "courriel d'essai mis en file pour {to} (tâche {})",
+                    job.map(|j| j.id).unwrap_or_default()
+                );
+                if SmtpConfig::from_env().ok().flatten().is_none() {
+                    eprintln!(
+                        "il partira quand un serveur `gouvernail serve` configuré pour SMTP ({}) tournera sur cette base",
+                        gouvernail_mail::ENV_HOST
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            MailCommand::File { db } => {
+                let db = connect(&db).await?;
+                let stats = jobs::stats(&db).await?;
+                println!(
+                    "en attente : {} (dont {} après un échec)",
+                    stats.pending, stats.retrying
+                );
+                println!("en cours : {}", stats.running);
+                println!("terminées : {}", stats.done);
+                println!("abandonnées : {}", stats.dead);
+                Ok(ExitCode::SUCCESS)
+            }
+            MailCommand::Relancer { db } => {
+                let db = connect(&db).await?;
+                let n = jobs::retry_dead(&db, Some(jobs::MAIL_KIND)).await?;
+                println!("{n} courriel(s) remis en file");
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Demo { database, serve } => {
             let config = web_config(&serve, true)?;
             let url = match database {
@@ -481,9 +551,78 @@ async fn serve_app(db: Db, serve: &ServeArgs, config: WebConfig) -> anyhow::Resu
         .await
         .with_context(|| format!("écoute sur {} impossible", serve.listen))?;
     let addr = listener.local_addr()?;
+    let mail_worker = match SmtpConfig::from_env()? {
+        Some(smtp) => {
+            // Refuse a configuration the mailer cannot use now, rather than log it later.
+            smtp.check()?;
+            Some(gouvernail_web::mailer::spawn(
+                db.clone(),
+                smtp,
+                config.public_url.clone(),
+            ))
+        }
+        None => {
+            tracing::warn!(
+                "{} absent : les courriels restent dans la file, aucun n'est envoyé",
+                gouvernail_mail::ENV_HOST
+            );
+            None
+        }
+    };
     eprintln!("Gouvernail écoute sur http://{addr}/");
     gouvernail_web::serve(listener, AppState::new(db, config)).await?;
+    if let Some(worker) = mail_worker {
+        // The worker stops on the same signal, once the mail in hand is dealt with.
+        if tokio::time::timeout(MAIL_STOP_GRACE, worker).await.is_err() {
+            tracing::warn!("envoi des courriels toujours en cours à l'arrêt : repris au prochain démarrage");
+        }
+    }
     Ok(())
+}
+
+/// How long the shutdown waits for the mail being sent (an SMTP exchange is cut at 30 s).
+const MAIL_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(35);
+
+/// The mail of `gouvernail mail test`: text, HTML and a one-event calendar (tomorrow, one hour).
+fn test_mail(to: &str) -> MailMessage {
+    let now = time::OffsetDateTime::now_utc();
+    let start = (now + time::Duration::days(1)).replace_time(time::macros::time!(09:00));
+    let event = CalendarEvent {
+        uid: format!("essai-{}@gouvernail", identity::new_id()),
+        sequence: 0,
+        start,
+        end: start + time::Duration::hours(1),
+        stamp: now,
+        summary: "Essai de Gouvernail".to_owned(),
+        description: "Événement d'essai envoyé par « gouvernail mail test » ; rien à faire.".to_owned(),
+        location: None,
+        url: None,
+        // iTIP wants an organizer in a PUBLISH: the sender, when this shell knows it.
+        organizer: SmtpConfig::from_env().ok().flatten().map(|smtp| smtp.from),
+        attendees: Vec::new(),
+        cancelled: false,
+    };
+    MailMessage {
+        to: vec![Recipient {
+            name: String::new(),
+            email: to.to_owned(),
+        }],
+        subject: "Gouvernail : courriel d'essai".to_owned(),
+        text: "Bonjour,\n\nCe courriel d'essai a été envoyé par Gouvernail (gouvernail mail test) : \
+               l'envoi des courriels fonctionne. Le fichier joint est un événement d'agenda d'essai.\n"
+            .to_owned(),
+        html: Some(
+            "<p>Bonjour,</p><p>Ce courriel d'essai a été envoyé par Gouvernail \
+             (<code>gouvernail mail test</code>) : l'envoi des courriels fonctionne. \
+             Le fichier joint est un événement d'agenda d'essai.</p>"
+                .to_owned(),
+        ),
+        attachments: vec![MailAttachment {
+            filename: "essai.ics".to_owned(),
+            content_type: "text/calendar; method=PUBLISH; charset=UTF-8".to_owned(),
+            content: calendar::ics(Some(Method::Publish), "Gouvernail", &[event]),
+        }],
+    }
 }
 
 /// Prints an import summary; the exit status is 0 when nothing was rejected, 2 otherwise.

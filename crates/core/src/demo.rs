@@ -192,6 +192,7 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
         import::import_annuaire(db, csv.as_bytes(), AnnuaireOptions { fictitious: true }, progress).await?;
     load_demo_accounts(db).await?;
     load_demo_strategy(db).await?;
+    crate::governance::demo::load(db).await?;
     Ok(DemoReport { referential, schools })
 }
 

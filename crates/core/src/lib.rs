@@ -5,12 +5,15 @@
 //! services, never the repos. See ARCHITECTURE.md at the repository root.
 
 pub mod audit;
+pub mod calendar;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod governance;
 pub mod identity;
+pub mod jobs;
 pub mod money;
+pub mod paris;
 pub mod roadmap;
 pub mod strategy;
 pub mod territory;

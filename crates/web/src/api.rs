@@ -153,6 +153,7 @@ pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
     tags(
         (name = "territoire", description = "Le référentiel : régions, académies, départements, communes, collectivités, établissements."),
         (name = "strategie", description = "La stratégie nationale : axes, objectifs et projets nationaux."),
+        (name = "gouvernance", description = "Instances de gouvernance, membres, réunions (ordre du jour, invitations ICS, présences, comptes rendus) et décisions suivies."),
         (name = "identite", description = "Comptes, rôles sur un périmètre, jetons d'API et journal d'audit."),
         (name = "exploitation", description = "Santé du service.")
     ),
@@ -274,6 +275,46 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             crate::roadmap::actions_api::create_bilan
         ))
         .routes(routes!(crate::roadmap::actions_api::next_period))
+        .routes(routes!(
+            crate::governance::api::list_bodies,
+            crate::governance::api::create_body
+        ))
+        .routes(routes!(
+            crate::governance::api::get_body,
+            crate::governance::api::update_body
+        ))
+        .routes(routes!(crate::governance::api::composition))
+        .routes(routes!(crate::governance::api::add_member))
+        .routes(routes!(
+            crate::governance::api::update_member,
+            crate::governance::api::remove_member
+        ))
+        .routes(routes!(crate::governance::api::create_meeting))
+        .routes(routes!(
+            crate::governance::api::get_meeting,
+            crate::governance::api::update_meeting
+        ))
+        .routes(routes!(crate::governance::api::cancel_meeting))
+        .routes(routes!(crate::governance::api::send_invitations))
+        .routes(routes!(crate::governance::api::set_agenda))
+        .routes(routes!(crate::governance::api::record_attendance))
+        .routes(routes!(
+            crate::governance::api::minutes,
+            crate::governance::api::save_minutes
+        ))
+        .routes(routes!(crate::governance::api::approve_minutes))
+        .routes(routes!(crate::governance::api::correct_minutes))
+        .routes(routes!(crate::governance::api::meeting_ics))
+        .routes(routes!(crate::governance::api::create_decision))
+        .routes(routes!(crate::governance::api::list_decisions))
+        .routes(routes!(
+            crate::governance::api::get_decision,
+            crate::governance::api::update_decision
+        ))
+        .routes(routes!(
+            crate::governance::api::create_feed,
+            crate::governance::api::revoke_feed
+        ))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,
@@ -295,6 +336,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::auth::api::object_history))
         .routes(routes!(crate::auth::api::verify_journal));
     #[cfg(feature = "pdf")]
-    let router = router.routes(routes!(crate::roadmap::pdf::roadmap_pdf));
+    let router = router
+        .routes(routes!(crate::roadmap::pdf::roadmap_pdf))
+        .routes(routes!(crate::governance::pdf::minutes_pdf));
     router.split_for_parts()
 }

@@ -10,6 +10,8 @@ pub mod error;
 pub mod export;
 pub mod governance;
 pub mod i18n;
+pub mod mailer;
+pub mod markdown;
 pub mod pages;
 pub mod roadmap;
 pub mod router;

@@ -116,6 +116,36 @@ impl PageCtx {
         )
     }
 
+    /// A moment in Paris' legal time, to the minute (meetings).
+    pub fn paris_time(&self, at: &time::OffsetDateTime) -> String {
+        let at = gouvernail_core::paris::local(*at);
+        if self.lang == Lang::Fr {
+            format!(
+                "{} à {:02} h {:02}",
+                self.lang.date(at.date()),
+                at.hour(),
+                at.minute()
+            )
+        } else {
+            format!(
+                "{} at {:02}:{:02}",
+                self.lang.date(at.date()),
+                at.hour(),
+                at.minute()
+            )
+        }
+    }
+
+    /// The hour and minute of a moment in Paris' legal time (`14 h 30`).
+    pub fn paris_hour(&self, at: &time::OffsetDateTime) -> String {
+        let at = gouvernail_core::paris::local(*at);
+        if self.lang == Lang::Fr {
+            format!("{:02} h {:02}", at.hour(), at.minute())
+        } else {
+            format!("{:02}:{:02}", at.hour(), at.minute())
+        }
+    }
+
     /// True when the DSFR look is on.
     pub fn is_dsfr(&self) -> bool {
         self.theme == Theme::Dsfr

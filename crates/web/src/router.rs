@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::strategy::pages::routes())
         .merge(crate::roadmap::pages::routes())
         .merge(crate::roadmap::action_pages::routes())
+        .merge(crate::governance::pages::routes())
+        .route("/agenda/{file}", get(crate::governance::api::feed))
         .merge(api)
         .fallback(pages::not_found)
         .with_state(state)

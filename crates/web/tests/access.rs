@@ -190,7 +190,102 @@ struct World {
     action_14: String,
     action_02: String,
     objective_14: String,
+    /// Per académie (14, 02): a comité de pilotage, a member, a planned meeting and a
+    /// decision taken at it.
+    gov: BTreeMap<&'static str, GovIds>,
     _t: TestDb,
+}
+
+#[derive(Debug, Clone)]
+struct GovIds {
+    body: String,
+    member: String,
+    meeting: String,
+    decision: String,
+}
+
+/// Write the minutes: the body's secretary or delegates only (no role of the matrix is);
+/// readers get 403, others 404.
+fn minutes_rule(role: Option<&str>, academie: &str) -> Exp {
+    match (role, academie_read(role, academie)) {
+        (None, _) => Exp::Unauthenticated,
+        (_, Exp::NotFound) => Exp::NotFound,
+        (Some(_), _) => Exp::Forbidden,
+    }
+}
+
+async fn gov_world(
+    db: &Db,
+    admin: &gouvernail_core::identity::Principal,
+) -> Result<BTreeMap<&'static str, GovIds>, E> {
+    use gouvernail_core::governance::{service as gov, *};
+    let mut out = BTreeMap::new();
+    for a in ["14", "02"] {
+        let body = gov::create_body(
+            db,
+            admin,
+            &BodyPatch {
+                kind: Some("comite-pilotage-academique".into()),
+                name: Some(format!("Comité de pilotage {a}")),
+                perimeter: Some(format!("academie:{a}")),
+                mandate: None,
+            },
+        )
+        .await?;
+        let member = gov::add_member(
+            db,
+            admin,
+            &body.id,
+            &MemberPatch {
+                name: Some("Membre de la matrice".into()),
+                email: Some(format!("membre{a}@matrice.fr")),
+                position: Some("membre".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let meeting = gov_meeting(db, admin, &body.id).await?;
+        let decision = gov::create_decision(
+            db,
+            admin,
+            &meeting,
+            &DecisionPatch {
+                title: Some("Décision de la matrice".into()),
+                owner: Some("Membre de la matrice".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        out.insert(
+            a,
+            GovIds {
+                body: body.id,
+                member: member.id,
+                meeting,
+                decision: decision.id,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// A new planned meeting of a body, in ten days.
+async fn gov_meeting(db: &Db, admin: &gouvernail_core::identity::Principal, body: &str) -> Result<String, E> {
+    use gouvernail_core::governance::{service as gov, *};
+    let start = OffsetDateTime::now_utc() + Duration::days(10);
+    Ok(gov::create_meeting(
+        db,
+        admin,
+        body,
+        &MeetingPatch {
+            starts_at: Some(start),
+            ends_at: Some(start + Duration::hours(2)),
+            place: Some("Rectorat".into()),
+            ..Default::default()
+        },
+    )
+    .await?
+    .id)
 }
 
 /// Validate an académie's roadmap: its recteur, or a national administrator.
@@ -463,8 +558,10 @@ async fn world() -> Result<World, E> {
         .await?;
         action_ids.push(action.action.id);
     }
+    let gov = gov_world(&db, &admin).await?;
     let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
     Ok(World {
+        gov,
         comment_14: comment.id,
         action_02: action_ids.pop().ok_or("no action")?,
         action_14: action_ids.pop().ok_or("no action")?,
@@ -613,6 +710,205 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "GET /api/v1/etablissements" => territory("/api/v1/etablissements?codeDepartement=35"),
         "GET /api/v1/etablissements/{uai}" => territory("/api/v1/etablissements/0351849V"),
         "GET /api/v1/me" => one("/api/v1/me", None, any_account(role)),
+        "GET /api/v1/instances" => one("/api/v1/instances", None, any_account(role)),
+        "GET /api/v1/decisions" => one("/api/v1/decisions", None, any_account(role)),
+        "POST /api/v1/moi/agenda" | "DELETE /api/v1/moi/agenda" => {
+            one("/api/v1/moi/agenda", None, any_account(role))
+        }
+        "POST /api/v1/instances" => per_academie(role, academie_write, |a| {
+            (
+                "/api/v1/instances".into(),
+                Some(
+                    json!({ "type": "autre", "nom": "Instance de la matrice", "perimetre": format!("academie:{a}") }),
+                ),
+            )
+        }),
+        "GET /api/v1/instances/{id}" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/instances/{}", w.gov[a].body), None)
+        }),
+        "GET /api/v1/instances/{id}/composition" => per_academie(role, academie_read, |a| {
+            (
+                format!("/api/v1/instances/{}/composition?date=2026-01-01", w.gov[a].body),
+                None,
+            )
+        }),
+        "POST /api/v1/instances/{id}/membres" => per_academie(role, academie_write, |a| {
+            (
+                format!("/api/v1/instances/{}/membres", w.gov[a].body),
+                Some(json!({ "nom": "Invitée", "email": "invitee@matrice.fr", "fonction": "invite" })),
+            )
+        }),
+        "POST /api/v1/instances/{id}/reunions" => per_academie(role, academie_write, |a| {
+            (
+                format!("/api/v1/instances/{}/reunions", w.gov[a].body),
+                Some(json!({ "debut": "2027-01-14T14:00", "fin": "2027-01-14T16:00", "lieu": "Rectorat" })),
+            )
+        }),
+        "GET /api/v1/reunions/{id}" | "GET /api/v1/reunions/{id}/compte-rendu" => {
+            let suffix = if op.ends_with("compte-rendu") {
+                "/compte-rendu"
+            } else {
+                ""
+            };
+            per_academie(role, academie_read, |a| {
+                (format!("/api/v1/reunions/{}{suffix}", w.gov[a].meeting), None)
+            })
+        }
+        "GET /api/v1/reunions/{id}/ics" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/reunions/{}/ics", w.gov[a].meeting), None)
+        }),
+        "GET /api/v1/reunions/{id}/compte-rendu/pdf" => per_academie(role, academie_read, |a| {
+            (
+                format!("/api/v1/reunions/{}/compte-rendu/pdf", w.gov[a].meeting),
+                None,
+            )
+        }),
+        "POST /api/v1/reunions/{id}/invitations" => per_academie(role, academie_write, |a| {
+            (format!("/api/v1/reunions/{}/invitations", w.gov[a].meeting), None)
+        }),
+        "POST /api/v1/reunions/{id}/decisions" => per_academie(role, academie_write, |a| {
+            (
+                format!("/api/v1/reunions/{}/decisions", w.gov[a].meeting),
+                Some(json!({ "titre": "Nouvelle décision", "responsable": "Membre de la matrice" })),
+            )
+        }),
+        "PUT /api/v1/reunions/{id}/compte-rendu" => per_academie(role, minutes_rule, |a| {
+            (
+                format!("/api/v1/reunions/{}/compte-rendu", w.gov[a].meeting),
+                Some(json!({ "texte": "Relevé" })),
+            )
+        }),
+        "POST /api/v1/reunions/{id}/compte-rendu/approbation" => per_academie(role, minutes_rule, |a| {
+            (
+                format!("/api/v1/reunions/{}/compte-rendu/approbation", w.gov[a].meeting),
+                Some(json!({ "version": 1 })),
+            )
+        }),
+        "POST /api/v1/reunions/{id}/compte-rendu/correction" => per_academie(role, minutes_rule, |a| {
+            (
+                format!("/api/v1/reunions/{}/compte-rendu/correction", w.gov[a].meeting),
+                Some(json!({ "motif": "Erreur" })),
+            )
+        }),
+        "GET /api/v1/decisions/{id}" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/decisions/{}", w.gov[a].decision), None)
+        }),
+        "PATCH /api/v1/instances/{id}"
+        | "PATCH /api/v1/reunions/{id}"
+        | "PATCH /api/v1/decisions/{id}"
+        | "PATCH /api/v1/instances/{id}/membres/{membre}"
+        | "PUT /api/v1/reunions/{id}/ordre-du-jour" => {
+            use gouvernail_core::governance::service as gov;
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let who = role.unwrap_or("anonyme");
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let ids = &w.gov[a];
+                let (uri, body) = match op {
+                    "PATCH /api/v1/instances/{id}" => {
+                        let version = gov::body(&w.db, &admin, &ids.body).await?.body.version;
+                        (
+                            format!("/api/v1/instances/{}", ids.body),
+                            json!({ "version": version, "mandat": format!("Mandat écrit par {who}") }),
+                        )
+                    }
+                    "PATCH /api/v1/reunions/{id}" => {
+                        let version = gov::meeting(&w.db, &admin, &ids.meeting).await?.meeting.version;
+                        (
+                            format!("/api/v1/reunions/{}", ids.meeting),
+                            json!({ "version": version, "lieu": format!("Salle de {who}") }),
+                        )
+                    }
+                    "PUT /api/v1/reunions/{id}/ordre-du-jour" => {
+                        let version = gov::meeting(&w.db, &admin, &ids.meeting).await?.meeting.version;
+                        (
+                            format!("/api/v1/reunions/{}/ordre-du-jour", ids.meeting),
+                            json!({ "version": version, "points": [{ "titre": format!("Point de {who}") }] }),
+                        )
+                    }
+                    "PATCH /api/v1/decisions/{id}" => {
+                        let version = gov::decision(&w.db, &admin, &ids.decision)
+                            .await?
+                            .decision
+                            .version;
+                        (
+                            format!("/api/v1/decisions/{}", ids.decision),
+                            json!({ "version": version, "suivi": format!("Suivi de {who}") }),
+                        )
+                    }
+                    _ => {
+                        let version = gov::body(&w.db, &admin, &ids.body)
+                            .await?
+                            .members
+                            .iter()
+                            .find(|m| m.id == ids.member)
+                            .ok_or("no member")?
+                            .version;
+                        (
+                            format!("/api/v1/instances/{}/membres/{}", ids.body, ids.member),
+                            json!({ "version": version, "organisation": format!("Organisation de {who}") }),
+                        )
+                    }
+                };
+                v.push(Case {
+                    uri,
+                    body: Some(body),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/reunions/{id}/annulation" | "PUT /api/v1/reunions/{id}/presences" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let meeting = gov_meeting(&w.db, &admin, &w.gov[a].body).await?;
+                let (uri, body) = if op.ends_with("annulation") {
+                    (
+                        format!("/api/v1/reunions/{meeting}/annulation"),
+                        json!({ "version": 1 }),
+                    )
+                } else {
+                    (
+                        format!("/api/v1/reunions/{meeting}/presences"),
+                        json!({ "version": 1, "presences": [{ "membre": w.gov[a].member, "statut": "present" }] }),
+                    )
+                };
+                v.push(Case {
+                    uri,
+                    body: Some(body),
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "DELETE /api/v1/instances/{id}/membres/{membre}" => {
+            use gouvernail_core::governance::{MemberPatch, service as gov};
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let member = gov::add_member(
+                    &w.db,
+                    &admin,
+                    &w.gov[a].body,
+                    &MemberPatch {
+                        name: Some("Erreur de saisie".into()),
+                        email: Some("erreur@matrice.fr".into()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                v.push(Case {
+                    uri: format!("/api/v1/instances/{}/membres/{}", w.gov[a].body, member.id),
+                    body: None,
+                    expect: academie_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
         "GET /api/v1/feuilles-de-route/{academie}" => per_academie(role, academie_read, |a| {
             (format!("/api/v1/feuilles-de-route/{a}"), None)
         }),

@@ -37,6 +37,17 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
+
+    /// The locking clause that ends a queue's `SELECT … LIMIT 1` when a job is claimed:
+    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that concurrent claimers take different
+    /// rows instead of waiting for each other; nothing on SQLite, where the claim's
+    /// `BEGIN IMMEDIATE` transaction already holds the whole database.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
 }
 
 /// A database URL whose engine is known; `Display` hides the password.

@@ -32,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/compte", get(account_page))
         .route("/compte/jetons", post(account_create_token))
         .route("/compte/jetons/{id}/revocation", post(account_revoke_token))
+        .route("/compte/agenda", post(account_create_feed))
+        .route("/compte/agenda/revocation", post(account_revoke_feed))
         .route("/admin/utilisateurs", get(admin_users).post(admin_create_user))
         .route("/admin/utilisateurs/{id}", get(admin_user))
         .route("/admin/utilisateurs/{id}/statut", post(admin_user_status))
@@ -284,6 +286,9 @@ struct AccountPage {
     new_secret: Option<String>,
     default_expiry: String,
     message: Option<String>,
+    /// Whether the person has a live calendar feed, and its address when just created.
+    calendar_feed: bool,
+    feed_url: Option<String>,
 }
 
 async fn render_account(
@@ -291,6 +296,16 @@ async fn render_account(
     state: &AppState,
     new_secret: Option<String>,
     message: Option<String>,
+) -> PageResponse {
+    render_account_with_feed(ctx, state, new_secret, message, None).await
+}
+
+async fn render_account_with_feed(
+    ctx: &PageCtx,
+    state: &AppState,
+    new_secret: Option<String>,
+    message: Option<String>,
+    feed_url: Option<String>,
 ) -> PageResponse {
     let p = ctx.require_user()?;
     let assignments = service::assignments_of(&state.db, &p.user.id)
@@ -300,6 +315,9 @@ async fn render_account(
         .await
         .map_err(|e| ctx.error(e))?;
     let default_expiry = (OffsetDateTime::now_utc().date() + time::Duration::days(90)).to_string();
+    let calendar_feed = gouvernail_core::governance::service::has_calendar_feed(&state.db, p)
+        .await
+        .map_err(|e| ctx.error(e))?;
     Ok(ctx
         .render(&AccountPage {
             ctx: ctx.clone(),
@@ -309,6 +327,8 @@ async fn render_account(
             new_secret,
             default_expiry,
             message,
+            calendar_feed,
+            feed_url,
         })?
         .into_response())
 }
@@ -368,6 +388,30 @@ async fn account_revoke_token(
         .await
         .map_err(|e| ctx.error(e))?;
     Ok(Redirect::to("/compte").into_response())
+}
+
+/// Creates one's private calendar feed (a new address revokes the previous one) and shows
+/// its address, once.
+async fn account_create_feed(ctx: PageCtx, State(state): State<AppState>) -> PageResponse {
+    let p = ctx.require_user()?;
+    match gouvernail_core::governance::service::new_calendar_feed(&state.db, p).await {
+        Ok(token) => {
+            let url = crate::governance::api::feed_url(&state, &token);
+            render_account_with_feed(&ctx, &state, None, None, Some(url)).await
+        }
+        Err(CoreError::Forbidden) => render_account(&ctx, &state, None, Some(ctx.t("govp-forbidden"))).await,
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+/// Revokes one's calendar feed: its address answers 404 from now on.
+async fn account_revoke_feed(ctx: PageCtx, State(state): State<AppState>) -> PageResponse {
+    let p = ctx.require_user()?;
+    match gouvernail_core::governance::service::revoke_calendar_feed(&state.db, p).await {
+        Ok(()) => Ok(Redirect::to("/compte#agenda").into_response()),
+        Err(CoreError::Forbidden) => render_account(&ctx, &state, None, Some(ctx.t("govp-forbidden"))).await,
+        Err(e) => Err(ctx.error(e)),
+    }
 }
 
 // --- Administration ----------------------------------------------------------------------
