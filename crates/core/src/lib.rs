@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod convention;
 pub mod db;
 pub mod demo;
 pub mod error;

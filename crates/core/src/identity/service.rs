@@ -894,6 +894,7 @@ pub async fn history(db: &Db, by: &Principal, kind: &str, id: &str) -> CoreResul
         "strategie" | "projet-national" => by.can(db, Capability::Read, &Perimeter::National).await?,
         "declinaison" => crate::roadmap::service::get_declension(db, by, id).await.is_ok(),
         "action" => crate::roadmap::actions::get_action(db, by, id).await.is_ok(),
+        "convention" | "engagement" => crate::convention::service::visible(db, by, kind, id).await?,
         "instance" | "membre" | "reunion" | "decision" | "compte-rendu" => {
             crate::governance::service::visible(db, by, kind, id).await?
         }
