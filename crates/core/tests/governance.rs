@@ -770,3 +770,71 @@ async fn the_history_of_a_meeting_is_shown_to_those_who_see_its_body() -> R {
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_agenda_item_may_point_to_a_convention_its_reader_sees() -> R {
+    use gouvernail_core::convention::model::{ConventionInput, PartyInput};
+    use gouvernail_core::convention::service as conv;
+    let t = TestDb::new(Seed::Referential).await?;
+    let db = &t.db;
+    let w = world(db).await?;
+    let party = |reference: &str| PartyInput {
+        reference: reference.into(),
+        representative: format!("Représentant de {reference}"),
+        capacity: "Signataire habilité".into(),
+        ..Default::default()
+    };
+    let convention = conv::create_convention(
+        db,
+        &w.dan,
+        &ConventionInput {
+            kind: "convention-cadre".into(),
+            title: "Convention-cadre numérique éducatif Rennes – Ille-et-Vilaine".into(),
+            object: "Coordonner les politiques numériques".into(),
+            parties: vec![party("academie:14"), party("collectivite:223500018")],
+            renewal: "aucune".into(),
+            effective_date: Some(date!(2026 - 01 - 01)),
+            end_date: Some(date!(2028 - 12 - 31)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let m = gov::create_meeting(
+        db,
+        &w.dan,
+        &w.body.id,
+        &meeting_at(datetime!(2026-03-15 13:00 UTC)),
+    )
+    .await?;
+    let view = gov::set_agenda(
+        db,
+        &w.dan,
+        &m.id,
+        m.version,
+        &[AgendaInput {
+            title: "Bilan de la convention-cadre".into(),
+            notes: String::new(),
+            reference: Some(format!("convention:{}", convention.convention.id)),
+        }],
+    )
+    .await?;
+    assert_eq!(view.items[0].ref_kind.as_deref(), Some("convention"));
+    assert_eq!(
+        view.items[0].ref_label.as_deref(),
+        Some("Convention-cadre numérique éducatif Rennes – Ille-et-Vilaine")
+    );
+    let err = gov::set_agenda(
+        db,
+        &w.dan,
+        &m.id,
+        view.meeting.version,
+        &[AgendaInput {
+            title: "Inconnue".into(),
+            notes: String::new(),
+            reference: Some("convention:inconnue".into()),
+        }],
+    )
+    .await;
+    assert!(matches!(err, Err(CoreError::Validation(f)) if f[0].field == "ordreDuJour[0].reference"));
+    Ok(())
+}

@@ -98,12 +98,13 @@ text_enum!(
 );
 
 text_enum!(
-    /// What an agenda item or a decision may point to (indicators and conventions join when
-    /// their modules exist).
+    /// What an agenda item or a decision may point to (indicators join when their module
+    /// exists).
     RefKind {
         Projet = "projet" / "Projet national",
         Action = "action" / "Action de feuille de route",
         Decision = "decision" / "Décision",
+        Convention = "convention" / "Convention",
     }
 );
 

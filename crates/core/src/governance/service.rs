@@ -877,7 +877,7 @@ async fn resolve_reference(
     let Some((kind, value)) = reference.split_once(':') else {
         return Err(invalid(
             field,
-            format!("« {reference} » : projet:CODE, action:ID, decision:D-N attendu"),
+            format!("« {reference} » : projet:CODE, action:ID, convention:ID, decision:D-N attendu"),
         ));
     };
     let value = value.trim();
@@ -905,6 +905,16 @@ async fn resolve_reference(
                     "{} — {} (académie {})",
                     view.action.code, view.action.title, view.academie_code
                 ),
+            ))
+        }
+        RefKind::Convention => {
+            let view = crate::convention::service::get_convention(db, by, value, today())
+                .await
+                .map_err(|_| unknown())?;
+            Ok((
+                kind.as_str().to_owned(),
+                view.convention.id.clone(),
+                view.convention.title.clone(),
             ))
         }
         RefKind::Decision => {

@@ -424,7 +424,7 @@ pub struct PointDto {
     pub titre: String,
     #[serde(default)]
     pub notes: String,
-    /// What it points to: `projet:CODE`, `action:ID`, `decision:D-N`.
+    /// What it points to: `projet:CODE`, `action:ID`, `convention:ID`, `decision:D-N`.
     #[serde(default)]
     pub reference: Option<String>,
     /// How the reference reads (answers only).
@@ -1175,7 +1175,7 @@ pub struct DecisionInputDto {
     pub echeance: Option<Date>,
     pub statut: Option<String>,
     pub suivi: Option<String>,
-    /// `projet:CODE`, `action:ID`, `decision:D-N`; empty string: none.
+    /// `projet:CODE`, `action:ID`, `convention:ID`, `decision:D-N`; empty string: none.
     pub reference: Option<String>,
 }
 
