@@ -4,6 +4,9 @@
 //! `repo` for its SQL, `service` for its use-cases); the web and CLI crates call the
 //! services, never the repos. See ARCHITECTURE.md at the repository root.
 
+#[macro_use]
+mod macros;
+
 pub mod audit;
 pub mod calendar;
 pub mod convention;

@@ -5,44 +5,11 @@
 
 use time::{Date, OffsetDateTime};
 
-use crate::db::{Db, Sql, Tx, Value};
+use crate::db::{Db, Sql, Tx, Value, prefixed};
 use crate::error::CoreResult;
 use crate::identity::model::Organisation;
 
 use super::model::*;
-
-/// `INSERT INTO table (c1, c2…) VALUES ($1, $2…)`.
-fn insert(table: &str, cols: Vec<(&str, Value)>) -> Sql {
-    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
-    Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", names.join(", ")))
-        .bind_tuple(cols.into_iter().map(|(_, v)| v))
-}
-
-/// `UPDATE table SET c1 = $1…, version = version + 1 WHERE id = $n AND version = $m`.
-fn update(table: &str, id: &str, version: i64, cols: Vec<(&str, Value)>) -> Sql {
-    let mut q = Sql::new(&format!("UPDATE {table} SET "));
-    for (i, (name, value)) in cols.into_iter().enumerate() {
-        if i > 0 {
-            q.push_mut(", ");
-        }
-        q.push_mut(name);
-        q.push_mut(" = ");
-        q.bind_mut(value);
-    }
-    q.push(", version = version + 1 WHERE id = ")
-        .bind(id)
-        .push(" AND version = ")
-        .bind(version)
-}
-
-/// `a.x, a.y…` from `x, y…`.
-fn prefixed(columns: &str, alias: &str) -> String {
-    columns
-        .split(", ")
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 // --- Conventions ----------------------------------------------------------------------------
 
@@ -75,14 +42,19 @@ pub async fn insert_convention(tx: &mut Tx, c: &Convention) -> CoreResult<()> {
         ("created_at", c.created_at.into()),
     ];
     cols.extend(convention_values(c));
-    tx.execute(insert("convention", cols)).await?;
+    tx.execute(Sql::insert("convention", cols)).await?;
     Ok(())
 }
 
 /// Writes `c` over the version `expected`; false when someone changed it in between.
 pub async fn update_convention(tx: &mut Tx, c: &Convention, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(update("convention", &c.id, expected, convention_values(c)))
+        .execute(Sql::update_versioned(
+            "convention",
+            &c.id,
+            expected,
+            convention_values(c),
+        ))
         .await?
         == 1)
 }
@@ -159,7 +131,7 @@ pub async fn replace_parties(tx: &mut Tx, convention_id: &str, parties: &[Party]
     tx.execute(Sql::new("DELETE FROM convention_party WHERE convention_id = ").bind(convention_id))
         .await?;
     for p in parties {
-        tx.execute(insert(
+        tx.execute(Sql::insert(
             "convention_party",
             vec![
                 ("id", p.id.as_str().into()),
@@ -195,7 +167,7 @@ pub async fn replace_scope(tx: &mut Tx, convention_id: &str, scope: &[ScopeItem]
     tx.execute(Sql::new("DELETE FROM convention_scope WHERE convention_id = ").bind(convention_id))
         .await?;
     for s in scope {
-        tx.execute(insert(
+        tx.execute(Sql::insert(
             "convention_scope",
             vec![
                 ("convention_id", convention_id.into()),
@@ -255,14 +227,14 @@ pub async fn insert_commitment(tx: &mut Tx, c: &Commitment) -> CoreResult<()> {
         ("created_at", c.created_at.into()),
     ];
     cols.extend(commitment_values(c));
-    tx.execute(insert("convention_commitment", cols)).await?;
+    tx.execute(Sql::insert("convention_commitment", cols)).await?;
     Ok(())
 }
 
 /// Writes `c` over the version `expected`; false when someone changed it in between.
 pub async fn update_commitment(tx: &mut Tx, c: &Commitment, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(update(
+        .execute(Sql::update_versioned(
             "convention_commitment",
             &c.id,
             expected,
@@ -376,7 +348,7 @@ pub async fn replace_annex(tx: &mut Tx, convention_id: &str, lines: &[AnnexLine]
     tx.execute(Sql::new("DELETE FROM convention_annex_line WHERE convention_id = ").bind(convention_id))
         .await?;
     for l in lines {
-        tx.execute(insert(
+        tx.execute(Sql::insert(
             "convention_annex_line",
             vec![
                 ("id", l.id.as_str().into()),
@@ -414,7 +386,7 @@ pub async fn replace_cofinancing(
     tx.execute(Sql::new("DELETE FROM convention_cofinancing WHERE convention_id = ").bind(convention_id))
         .await?;
     for r in rules {
-        tx.execute(insert(
+        tx.execute(Sql::insert(
             "convention_cofinancing",
             vec![
                 ("id", r.id.as_str().into()),
@@ -457,7 +429,7 @@ pub async fn all_events(db: &Db) -> CoreResult<Vec<Event>> {
 }
 
 pub async fn insert_event(tx: &mut Tx, e: &Event) -> CoreResult<()> {
-    tx.execute(insert(
+    tx.execute(Sql::insert(
         "convention_event",
         vec![
             ("id", e.id.as_str().into()),
@@ -495,7 +467,7 @@ pub async fn next_amendment_number(tx: &mut Tx, convention_id: &str) -> CoreResu
 }
 
 pub async fn insert_amendment(tx: &mut Tx, a: &Amendment) -> CoreResult<()> {
-    tx.execute(insert(
+    tx.execute(Sql::insert(
         "convention_amendment",
         vec![
             ("id", a.id.as_str().into()),
@@ -534,7 +506,7 @@ pub async fn insert_version(
     by: Option<&str>,
     now: OffsetDateTime,
 ) -> CoreResult<()> {
-    tx.execute(insert(
+    tx.execute(Sql::insert(
         "convention_version",
         vec![
             ("id", id.into()),

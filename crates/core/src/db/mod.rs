@@ -245,6 +245,32 @@ impl Sql {
         self
     }
 
+    /// `INSERT INTO table (c1, c2…) VALUES ($1, $2…)`: a whole row, column by column.
+    pub fn insert(table: &str, cols: Vec<(&str, Value)>) -> Self {
+        let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+        Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", names.join(", ")))
+            .bind_tuple(cols.into_iter().map(|(_, v)| v))
+    }
+
+    /// `UPDATE table SET c1 = $1…, version = version + 1 WHERE id = $n AND version = $m`:
+    /// a row written over the version it was read at (optimistic concurrency; no row
+    /// changed means someone else wrote it in between).
+    pub fn update_versioned(table: &str, id: &str, version: i64, cols: Vec<(&str, Value)>) -> Self {
+        let mut q = Sql::new(&format!("UPDATE {table} SET "));
+        for (i, (name, value)) in cols.into_iter().enumerate() {
+            if i > 0 {
+                q.push_mut(", ");
+            }
+            q.push_mut(name);
+            q.push_mut(" = ");
+            q.bind_mut(value);
+        }
+        q.push(", version = version + 1 WHERE id = ")
+            .bind(id)
+            .push(" AND version = ")
+            .bind(version)
+    }
+
     /// The SQL text, for tests and logs.
     pub fn text(&self) -> &str {
         &self.text
@@ -254,6 +280,15 @@ impl Sql {
     pub fn arg_count(&self) -> usize {
         self.args.len()
     }
+}
+
+/// `a.x, a.y…` from a column list `x, y…`, for joins.
+pub fn prefixed(columns: &str, alias: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Rewrites `$1, $2, …` into SQLite's anonymous `?` placeholders.

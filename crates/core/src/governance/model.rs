@@ -2,46 +2,6 @@
 
 use time::{Date, OffsetDateTime};
 
-use crate::error::{CoreError, CoreResult};
-
-/// Declares a closed list of values stored as text, with its French labels.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            /// Every value, in display order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored (and API) form.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            /// The French label.
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
-            }
-
-            /// Parses the stored form; `field` names the input in the error.
-            pub fn parse(text: &str, field: &str) -> CoreResult<Self> {
-                match text.trim() {
-                    $($code => Ok($name::$variant),)+
-                    other => Err(CoreError::Validation(vec![crate::error::FieldError::new(
-                        field,
-                        format!(
-                            "« {other} » n'est pas une valeur permise ({})",
-                            [$($code),+].join(", ")
-                        ),
-                    )])),
-                }
-            }
-        }
-    };
-}
-
 text_enum!(
     /// The kinds of bodies of the organisation.
     BodyKind {

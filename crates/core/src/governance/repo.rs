@@ -3,34 +3,10 @@
 
 use time::{Date, OffsetDateTime};
 
-use crate::db::{Db, Sql, Tx, Value};
+use crate::db::{Db, Sql, Tx, Value, prefixed};
 use crate::error::CoreResult;
 
 use super::model::*;
-
-/// `INSERT INTO table (c1, c2…) VALUES ($1, $2…)`.
-fn insert(table: &str, cols: Vec<(&str, Value)>) -> Sql {
-    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
-    Sql::new(&format!("INSERT INTO {table} ({}) VALUES ", names.join(", ")))
-        .bind_tuple(cols.into_iter().map(|(_, v)| v))
-}
-
-/// `UPDATE table SET c1 = $1…, version = version + 1 WHERE id = $n AND version = $m`.
-fn update(table: &str, id: &str, version: i64, cols: Vec<(&str, Value)>) -> Sql {
-    let mut q = Sql::new(&format!("UPDATE {table} SET "));
-    for (i, (name, value)) in cols.into_iter().enumerate() {
-        if i > 0 {
-            q.push_mut(", ");
-        }
-        q.push_mut(name);
-        q.push_mut(" = ");
-        q.bind_mut(value);
-    }
-    q.push(", version = version + 1 WHERE id = ")
-        .bind(id)
-        .push(" AND version = ")
-        .bind(version)
-}
 
 // --- Bodies ---------------------------------------------------------------------------------
 
@@ -51,14 +27,14 @@ fn body_values(b: &Body) -> Vec<(&'static str, Value)> {
 pub async fn insert_body(tx: &mut Tx, b: &Body) -> CoreResult<()> {
     let mut cols = vec![("id", b.id.as_str().into()), ("created_at", b.created_at.into())];
     cols.extend(body_values(b));
-    tx.execute(insert("gov_body", cols)).await?;
+    tx.execute(Sql::insert("gov_body", cols)).await?;
     Ok(())
 }
 
 /// Writes `b` over the version `expected`; false when someone changed it in between.
 pub async fn update_body(tx: &mut Tx, b: &Body, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(update("gov_body", &b.id, expected, body_values(b)))
+        .execute(Sql::update_versioned("gov_body", &b.id, expected, body_values(b)))
         .await?
         == 1)
 }
@@ -102,13 +78,18 @@ pub async fn insert_member(tx: &mut Tx, m: &Member, now: OffsetDateTime) -> Core
         ("created_at", now.into()),
     ];
     cols.extend(member_values(m, now));
-    tx.execute(insert("gov_member", cols)).await?;
+    tx.execute(Sql::insert("gov_member", cols)).await?;
     Ok(())
 }
 
 pub async fn update_member(tx: &mut Tx, m: &Member, expected: i64, now: OffsetDateTime) -> CoreResult<bool> {
     Ok(tx
-        .execute(update("gov_member", &m.id, expected, member_values(m, now)))
+        .execute(Sql::update_versioned(
+            "gov_member",
+            &m.id,
+            expected,
+            member_values(m, now),
+        ))
         .await?
         == 1)
 }
@@ -207,7 +188,7 @@ pub async fn insert_meeting(tx: &mut Tx, m: &Meeting, now: OffsetDateTime) -> Co
         ("created_at", now.into()),
     ];
     cols.extend(meeting_values(m, now));
-    tx.execute(insert("gov_meeting", cols)).await?;
+    tx.execute(Sql::insert("gov_meeting", cols)).await?;
     Ok(())
 }
 
@@ -218,7 +199,12 @@ pub async fn update_meeting(
     now: OffsetDateTime,
 ) -> CoreResult<bool> {
     Ok(tx
-        .execute(update("gov_meeting", &m.id, expected, meeting_values(m, now)))
+        .execute(Sql::update_versioned(
+            "gov_meeting",
+            &m.id,
+            expected,
+            meeting_values(m, now),
+        ))
         .await?
         == 1)
 }
@@ -252,11 +238,7 @@ pub async fn meetings_of_person(
         meeting: Meeting,
         body_name: String,
     }
-    let cols = MEETING_COLUMNS
-        .split(", ")
-        .map(|c| format!("m.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = prefixed(MEETING_COLUMNS, "m");
     let rows: Vec<Row> = db
         .fetch_all(
             Sql::new(&format!(
@@ -305,7 +287,7 @@ pub async fn replace_agenda(
     )
     .await?;
     for item in items {
-        tx.execute(insert(
+        tx.execute(Sql::insert(
             "gov_agenda_item",
             vec![
                 ("id", item.id.as_str().into()),
@@ -337,7 +319,7 @@ pub async fn replace_attendance(tx: &mut Tx, meeting_id: &str, rows: &[Attendanc
     tx.execute(Sql::new("DELETE FROM gov_attendance WHERE meeting_id = ").bind(meeting_id))
         .await?;
     for a in rows {
-        tx.execute(insert(
+        tx.execute(Sql::insert(
             "gov_attendance",
             vec![
                 ("meeting_id", meeting_id.into()),
@@ -400,13 +382,18 @@ pub async fn insert_minutes(tx: &mut Tx, m: &Minutes) -> CoreResult<()> {
         ("created_at", m.created_at.into()),
     ];
     cols.extend(minutes_values(m));
-    tx.execute(insert("gov_minutes", cols)).await?;
+    tx.execute(Sql::insert("gov_minutes", cols)).await?;
     Ok(())
 }
 
 pub async fn update_minutes(tx: &mut Tx, m: &Minutes, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(update("gov_minutes", &m.id, expected, minutes_values(m)))
+        .execute(Sql::update_versioned(
+            "gov_minutes",
+            &m.id,
+            expected,
+            minutes_values(m),
+        ))
         .await?
         == 1)
 }
@@ -451,13 +438,18 @@ pub async fn insert_decision(tx: &mut Tx, d: &Decision) -> CoreResult<()> {
         ("created_at", d.created_at.into()),
     ];
     cols.extend(decision_values(d));
-    tx.execute(insert("gov_decision", cols)).await?;
+    tx.execute(Sql::insert("gov_decision", cols)).await?;
     Ok(())
 }
 
 pub async fn update_decision(tx: &mut Tx, d: &Decision, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(update("gov_decision", &d.id, expected, decision_values(d)))
+        .execute(Sql::update_versioned(
+            "gov_decision",
+            &d.id,
+            expected,
+            decision_values(d),
+        ))
         .await?
         == 1)
 }
@@ -489,11 +481,7 @@ pub async fn open_decisions_before(
     body_id: &str,
     before: OffsetDateTime,
 ) -> CoreResult<Vec<Decision>> {
-    let cols = DECISION_COLUMNS
-        .split(", ")
-        .map(|c| format!("d.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = prefixed(DECISION_COLUMNS, "d");
     db.fetch_all(
         Sql::new(&format!(
             "SELECT {cols} FROM gov_decision d JOIN gov_meeting m ON m.id = d.meeting_id WHERE d.body_id = "
@@ -525,11 +513,7 @@ pub async fn decisions(
     owner_user_id: Option<&str>,
     today: Date,
 ) -> CoreResult<Vec<DecisionRow>> {
-    let cols = DECISION_COLUMNS
-        .split(", ")
-        .map(|c| format!("d.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = prefixed(DECISION_COLUMNS, "d");
     let mut q = Sql::new(&format!(
         "SELECT {cols}, b.name AS body_name, m.number AS meeting_number, m.starts_at AS meeting_date, \
          b.perimeter_kind, b.perimeter_code \
@@ -591,7 +575,7 @@ pub async fn insert_feed(
     token_hash: &str,
     now: OffsetDateTime,
 ) -> CoreResult<()> {
-    tx.execute(insert(
+    tx.execute(Sql::insert(
         "calendar_feed",
         vec![
             ("id", id.into()),
