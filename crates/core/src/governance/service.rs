@@ -606,6 +606,33 @@ fn apply_meeting(m: &mut Meeting, patch: &MeetingPatch) -> CoreResult<()> {
     }
 }
 
+/// Writes `m` over `current` (the version read), audited as `action` with both states;
+/// returns it with its new version.
+async fn write_meeting(
+    tx: &mut crate::db::Tx,
+    by: &Principal,
+    action: &str,
+    current: &Meeting,
+    mut m: Meeting,
+    stamp: OffsetDateTime,
+) -> CoreResult<Meeting> {
+    if !repo::update_meeting(tx, &m, current.version, stamp).await? {
+        return Err(stale("La réunion"));
+    }
+    m.version = current.version + 1;
+    audit::record(
+        tx,
+        &by.actor(),
+        action,
+        "reunion",
+        &m.id,
+        Some(&meeting_audit(current)),
+        Some(&meeting_audit(&m)),
+    )
+    .await?;
+    Ok(m)
+}
+
 /// Plans a meeting of a body.
 pub async fn create_meeting(
     db: &Db,
@@ -712,20 +739,7 @@ pub async fn update_meeting(
         m.invited_at = Some(stamp);
     }
     let mut tx = db.begin().await?;
-    if !repo::update_meeting(&mut tx, &m, version, stamp).await? {
-        return Err(stale("La réunion"));
-    }
-    m.version = version + 1;
-    audit::record(
-        &mut tx,
-        &by.actor(),
-        "modifier",
-        "reunion",
-        &m.id,
-        Some(&meeting_audit(&current)),
-        Some(&meeting_audit(&m)),
-    )
-    .await?;
+    let m = write_meeting(&mut tx, by, "modifier", &current, m, stamp).await?;
     if resend {
         notify::invitations(&mut tx, &body, &m, &members, notify::Kind::Update).await?;
     }
@@ -745,20 +759,7 @@ pub async fn cancel_meeting(db: &Db, by: &Principal, id: &str, version: i64) -> 
     m.status = MeetingStatus::Annulee.as_str().to_owned();
     m.sequence += 1;
     let mut tx = db.begin().await?;
-    if !repo::update_meeting(&mut tx, &m, version, now()).await? {
-        return Err(stale("La réunion"));
-    }
-    m.version = version + 1;
-    audit::record(
-        &mut tx,
-        &by.actor(),
-        "annuler",
-        "reunion",
-        &m.id,
-        Some(&meeting_audit(&current)),
-        Some(&meeting_audit(&m)),
-    )
-    .await?;
+    let m = write_meeting(&mut tx, by, "annuler", &current, m, now()).await?;
     if current.invited_at.is_some() {
         notify::invitations(&mut tx, &body, &m, &members, notify::Kind::Cancel).await?;
     }
@@ -1170,6 +1171,32 @@ fn minutes_audit(m: &Minutes) -> serde_json::Value {
     })
 }
 
+/// Writes `m` over `current` (the version read), audited as `action` with both states;
+/// returns it with its new version.
+async fn write_minutes(
+    tx: &mut crate::db::Tx,
+    by: &Principal,
+    action: &str,
+    current: &Minutes,
+    mut m: Minutes,
+) -> CoreResult<Minutes> {
+    if !repo::update_minutes(tx, &m, current.version).await? {
+        return Err(stale("Le compte rendu"));
+    }
+    m.version = current.version + 1;
+    audit::record(
+        tx,
+        &by.actor(),
+        action,
+        "compte-rendu",
+        &m.id,
+        Some(&minutes_audit(current)),
+        Some(&minutes_audit(&m)),
+    )
+    .await?;
+    Ok(m)
+}
+
 /// Every revision of a meeting's minutes (the latest first).
 pub async fn minutes_revisions(db: &Db, by: &Principal, meeting_id: &str) -> CoreResult<Vec<Minutes>> {
     load_meeting(db, by, meeting_id).await?;
@@ -1240,21 +1267,7 @@ pub async fn save_minutes(
             m.body = body;
             m.author_id = Some(by.user.id.clone());
             m.updated_at = stamp;
-            if !repo::update_minutes(&mut tx, &m, current.version).await? {
-                return Err(stale("Le compte rendu"));
-            }
-            m.version += 1;
-            audit::record(
-                &mut tx,
-                &by.actor(),
-                "modifier",
-                "compte-rendu",
-                &m.id,
-                Some(&minutes_audit(&current)),
-                Some(&minutes_audit(&m)),
-            )
-            .await?;
-            m
+            write_minutes(&mut tx, by, "modifier", &current, m).await?
         }
     };
     tx.commit().await?;
@@ -1293,20 +1306,7 @@ pub async fn approve_minutes(db: &Db, by: &Principal, meeting_id: &str, version:
     m.approved_by = Some(by.user.id.clone());
     m.updated_at = stamp;
     let mut tx = db.begin().await?;
-    if !repo::update_minutes(&mut tx, &m, version).await? {
-        return Err(stale("Le compte rendu"));
-    }
-    m.version += 1;
-    audit::record(
-        &mut tx,
-        &by.actor(),
-        "approuver",
-        "compte-rendu",
-        &m.id,
-        Some(&minutes_audit(&current)),
-        Some(&minutes_audit(&m)),
-    )
-    .await?;
+    let m = write_minutes(&mut tx, by, "approuver", &current, m).await?;
     tx.commit().await?;
     Ok(m)
 }
