@@ -164,6 +164,11 @@ pub async fn can_read_place(db: &Db, by: &Principal, place: &Place) -> CoreResul
     can_at(db, by, Capability::Read, place).await
 }
 
+/// Whether the caller may enter values for a place.
+pub async fn can_write_place(db: &Db, by: &Principal, place: &Place) -> CoreResult<bool> {
+    can_at(db, by, Capability::Write, place).await
+}
+
 /// Checks `capability` on a place: `NotFound` when the caller may not even read it.
 async fn check_at(
     db: &Db,
@@ -183,7 +188,7 @@ async fn check_at(
 }
 
 /// Checks that a place exists in the referential.
-async fn check_place_exists(db: &Db, place: &Place, field: &str) -> CoreResult<()> {
+pub(crate) async fn check_place_exists(db: &Db, place: &Place, field: &str) -> CoreResult<()> {
     use crate::territory::repo as t;
     let exists = match place.level {
         Level::National => true,
@@ -218,6 +223,19 @@ pub async fn place_label(db: &Db, place: &Place) -> CoreResult<String> {
             crate::governance::service::perimeter_label(db, &p).await?
         }
     })
+}
+
+/// Checks that the caller writes for an owner (`national` or an académie): the national
+/// level is known to everyone (`Forbidden`), an unreadable académie is `NotFound`.
+pub(crate) async fn check_owner_write(db: &Db, by: &Principal, owner: &Perimeter) -> CoreResult<()> {
+    if *owner == Perimeter::National {
+        if by.can(db, Capability::Write, owner).await? {
+            return Ok(());
+        }
+        return Err(CoreError::Forbidden);
+    }
+    by.check(db, Capability::Write, owner, "perimetre", &owner.to_string())
+        .await
 }
 
 // --- Dictionary -------------------------------------------------------------------------------
@@ -466,8 +484,7 @@ pub async fn create_indicator(db: &Db, by: &Principal, input: &IndicatorInput) -
     {
         return Err(invalid("proprietaire", format!("académie « {code} » inconnue")));
     }
-    by.check(db, Capability::Write, &owner, "perimetre", &owner.to_string())
-        .await?;
+    check_owner_write(db, by, &owner).await?;
     let at = now();
     let mut ind = Indicator {
         id: crate::identity::service::new_id(),
@@ -520,8 +537,7 @@ pub async fn update_indicator(
     input: &IndicatorInput,
 ) -> CoreResult<Indicator> {
     let before = load_indicator(db, by, code).await?;
-    by.check(db, Capability::Write, &owner_perimeter(&before)?, "indicateur", code)
-        .await?;
+    check_owner_write(db, by, &owner_perimeter(&before)?).await?;
     if before.version != version {
         return Err(stale("L'indicateur"));
     }
@@ -551,8 +567,7 @@ pub async fn update_indicator(
 /// list).
 pub async fn set_links(db: &Db, by: &Principal, code: &str, refs: &[String]) -> CoreResult<Vec<Link>> {
     let ind = load_indicator(db, by, code).await?;
-    by.check(db, Capability::Write, &owner_perimeter(&ind)?, "indicateur", code)
-        .await?;
+    check_owner_write(db, by, &owner_perimeter(&ind)?).await?;
     let mut links = Vec::new();
     let mut errors = Vec::new();
     for (i, r) in refs.iter().enumerate() {
