@@ -729,7 +729,7 @@ pub async fn referential_members(db: &Db, level: Level, parent: (Level, &str)) -
         None => return Ok(Vec::new()),
     };
     let mut q = Sql::new(&format!(
-        "SELECT {code} AS code, 1 AS n, {label} AS label FROM {table} WHERE 1 = 1"
+        "SELECT {code} AS code, CAST(1 AS BIGINT) AS n, {label} AS label FROM {table} WHERE 1 = 1"
     ));
     if level == Level::Academie {
         q.push_mut(" AND a.kind = 'academie'");
@@ -908,7 +908,7 @@ pub async fn campaign_indicators(db: &Db, id: &str) -> CoreResult<Vec<Indicator>
 pub async fn campaign_academies(db: &Db, id: &str) -> CoreResult<Vec<CodeCount>> {
     db.fetch_all(
         Sql::new(
-            "SELECT a.code AS code, 1 AS n, a.nom AS label FROM academie a \
+            "SELECT a.code AS code, CAST(1 AS BIGINT) AS n, a.nom AS label FROM academie a \
              JOIN ind_campaign_academie c ON c.academie_code = a.code WHERE c.campaign_id = ",
         )
         .bind(id)
@@ -920,13 +920,13 @@ pub async fn campaign_academies(db: &Db, id: &str) -> CoreResult<Vec<CodeCount>>
 /// The académies of a perimeter (all 30 for `national`).
 pub async fn academies_under(db: &Db, kind: &str, code: &str) -> CoreResult<Vec<String>> {
     let q = match kind {
-        "national" => Sql::new("SELECT code, 1 AS n, nom AS label FROM academie WHERE kind = 'academie' ORDER BY code"),
+        "national" => Sql::new("SELECT code, CAST(1 AS BIGINT) AS n, nom AS label FROM academie WHERE kind = 'academie' ORDER BY code"),
         "region-academique" => Sql::new(
-            "SELECT code, 1 AS n, nom AS label FROM academie WHERE kind = 'academie' AND code_region_academique = ",
+            "SELECT code, CAST(1 AS BIGINT) AS n, nom AS label FROM academie WHERE kind = 'academie' AND code_region_academique = ",
         )
         .bind(code)
         .push(" ORDER BY code"),
-        _ => Sql::new("SELECT code, 1 AS n, nom AS label FROM academie WHERE code = ").bind(code),
+        _ => Sql::new("SELECT code, CAST(1 AS BIGINT) AS n, nom AS label FROM academie WHERE code = ").bind(code),
     };
     Ok(db
         .fetch_all::<CodeCount>(q)
