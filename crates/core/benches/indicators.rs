@@ -52,17 +52,25 @@ async fn main() -> Result<(), Error> {
     let db = &t.db;
     let communes = seed_communes(db).await?;
     let csv = fictitious_annuaire(&communes, schools);
-    import_annuaire(db, csv.as_bytes(), AnnuaireOptions { fictitious: true }, &NoProgress).await?;
+    import_annuaire(
+        db,
+        csv.as_bytes(),
+        AnnuaireOptions { fictitious: true },
+        &NoProgress,
+    )
+    .await?;
     let uais: Vec<String> = {
         #[derive(sqlx::FromRow)]
         struct U {
             uai: String,
         }
-        db.fetch_all::<U>(Sql::new("SELECT uai FROM etablissement WHERE code_academie IS NOT NULL ORDER BY uai"))
-            .await?
-            .into_iter()
-            .map(|u| u.uai)
-            .collect()
+        db.fetch_all::<U>(Sql::new(
+            "SELECT uai FROM etablissement WHERE code_academie IS NOT NULL ORDER BY uai",
+        ))
+        .await?
+        .into_iter()
+        .map(|u| u.uai)
+        .collect()
     };
     let user = identity::create_user(db, &Actor::cli(), "bench@dne.test", "Bench", None).await?;
     identity::grant_role(
@@ -122,7 +130,11 @@ async fn main() -> Result<(), Error> {
         let start = Instant::now();
         let report = import_values(db, &admin, &table, &mapping, Provenance::Import).await?;
         import_time += start.elapsed();
-        assert!(report.rejected.is_empty(), "{:?}", &report.rejected[..report.rejected.len().min(3)]);
+        assert!(
+            report.rejected.is_empty(),
+            "{:?}",
+            &report.rejected[..report.rejected.len().min(3)]
+        );
     }
     println!(
         "engine {}: {total_rows} values over {} schools imported in {:.1} s ({:.0} values/s)",
