@@ -194,6 +194,7 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
     load_demo_strategy(db).await?;
     crate::governance::demo::load(db).await?;
     crate::convention::demo::load(db).await?;
+    crate::indicator::demo::load(db).await?;
     Ok(DemoReport { referential, schools })
 }
 

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod governance;
 pub mod identity;
+pub mod indicator;
 pub mod jobs;
 pub mod money;
 pub mod paris;

@@ -154,6 +154,8 @@ pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
         (name = "territoire", description = "Le référentiel : régions, académies, départements, communes, collectivités, établissements."),
         (name = "strategie", description = "La stratégie nationale : axes, objectifs et projets nationaux."),
         (name = "gouvernance", description = "Instances de gouvernance, membres, réunions (ordre du jour, invitations ICS, présences, comptes rendus) et décisions suivies."),
+        (name = "indicateurs", description = "Dictionnaire des indicateurs, cibles, valeurs (saisie, validation, verrouillage, réouverture), consolidation du territoire avec complétude et détail, imports CSV/XLSX, campagnes de remontée."),
+        (name = "donnees-ouvertes", description = "Indicateurs publics en CSV et JSON avec leur schéma TableSchema, sans authentification."),
         (name = "identite", description = "Comptes, rôles sur un périmètre, jetons d'API et journal d'audit."),
         (name = "exploitation", description = "Santé du service.")
     ),
@@ -315,6 +317,37 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             crate::governance::api::create_feed,
             crate::governance::api::revoke_feed
         ))
+        .routes(routes!(
+            crate::indicator::api::list_indicators,
+            crate::indicator::api::create_indicator
+        ))
+        .routes(routes!(
+            crate::indicator::api::get_indicator,
+            crate::indicator::api::update_indicator
+        ))
+        .routes(routes!(crate::indicator::api::set_links))
+        .routes(routes!(crate::indicator::api::set_target))
+        .routes(routes!(crate::indicator::api::lock_period))
+        .routes(routes!(crate::indicator::api::consolidation))
+        .routes(routes!(crate::indicator::api::series))
+        .routes(routes!(
+            crate::indicator::api::list_values,
+            crate::indicator::api::record_value
+        ))
+        .routes(routes!(crate::indicator::api::import_values))
+        .routes(routes!(crate::indicator::api::get_value))
+        .routes(routes!(crate::indicator::api::validate_value))
+        .routes(routes!(crate::indicator::api::reopen_value))
+        .routes(routes!(
+            crate::indicator::api::list_campaigns,
+            crate::indicator::api::open_campaign
+        ))
+        .routes(routes!(crate::indicator::api::get_campaign))
+        .routes(routes!(crate::indicator::api::remind))
+        .routes(routes!(crate::indicator::api::close_campaign))
+        .routes(routes!(crate::indicator::api::open_catalogue))
+        .routes(routes!(crate::indicator::api::open_file))
+        .routes(routes!(crate::indicator::api::open_schema))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,

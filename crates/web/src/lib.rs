@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod governance;
 pub mod i18n;
+pub mod indicator;
 pub mod mailer;
 pub mod markdown;
 pub mod pages;

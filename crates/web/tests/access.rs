@@ -193,6 +193,10 @@ struct World {
     /// Per académie (14, 02): a comité de pilotage, a member, a planned meeting and a
     /// decision taken at it.
     gov: BTreeMap<&'static str, GovIds>,
+    /// Per académie (14, 02): the value of the académie-level indicator `ACC-FORM` for 2025.
+    ind_values: BTreeMap<&'static str, String>,
+    /// A national campaign on académies 14 and 02.
+    campaign: String,
     _t: TestDb,
 }
 
@@ -286,6 +290,87 @@ async fn gov_meeting(db: &Db, admin: &gouvernail_core::identity::Principal, body
     )
     .await?
     .id)
+}
+
+/// Two national indicators (a school ratio, public; an académie-level count), a value of
+/// the latter in académies 14 and 02, and a national campaign on both.
+async fn ind_world(
+    db: &Db,
+    admin: &gouvernail_core::identity::Principal,
+) -> Result<(BTreeMap<&'static str, String>, String), E> {
+    use gouvernail_core::indicator::{campaign, service as ind, *};
+    for (code, kind, agg, level, periodicity) in [
+        (
+            "ACC-TERM",
+            "ratio",
+            "ratio-des-sommes",
+            "etablissement",
+            "annee-scolaire",
+        ),
+        ("ACC-FORM", "nombre", "somme", "academie", "annee"),
+    ] {
+        ind::create_indicator(
+            db,
+            admin,
+            &IndicatorInput {
+                code: Some(code.into()),
+                label: Some(format!("Indicateur {code}")),
+                direction: Some("hausse".into()),
+                kind: Some(kind.into()),
+                aggregation: Some(agg.into()),
+                periodicity: Some(periodicity.into()),
+                capture_level: Some(level.into()),
+                factor: Some(100),
+                public: Some(true),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let mut values = BTreeMap::new();
+    for a in ["14", "02"] {
+        let v = ind::record_value(db, admin, &form_value(a, "10"), Provenance::Saisie, None).await?;
+        values.insert(a, v.id);
+    }
+    let (c, _) = campaign::open_campaign(db, admin, &campaign_input("2025")).await?;
+    Ok((values, c.id))
+}
+
+fn form_value(academie: &str, value: &str) -> gouvernail_core::indicator::ValueInput {
+    gouvernail_core::indicator::ValueInput {
+        indicator: "ACC-FORM".into(),
+        perimeter: format!("academie:{academie}"),
+        period: "2025".into(),
+        value: Some(value.into()),
+        ..Default::default()
+    }
+}
+
+fn campaign_input(period: &str) -> gouvernail_core::indicator::CampaignInput {
+    let today = OffsetDateTime::now_utc().date();
+    gouvernail_core::indicator::CampaignInput {
+        title: "Campagne de la matrice".into(),
+        owner: "national".into(),
+        indicators: vec!["ACC-FORM".into()],
+        academies: vec!["14".into(), "02".into()],
+        period: period.into(),
+        opens_on: Some(today),
+        closes_on: Some(today + Duration::days(3)),
+        grace_days: Some(2),
+        instructions: String::new(),
+    }
+}
+
+/// Validate, lock or reopen an académie's values: its DAN or recteur (who may appoint
+/// there), or a national administrator.
+fn validates_values(role: Option<&str>, academie: &str) -> Exp {
+    match (role, academie_read(role, academie)) {
+        (None, _) => Exp::Unauthenticated,
+        (_, Exp::NotFound) => Exp::NotFound,
+        (Some("administrateur-national"), _) => Exp::Ok,
+        (Some("recteur" | "dan"), _) if academie == "14" => Exp::Ok,
+        (Some(_), _) => Exp::Forbidden,
+    }
 }
 
 /// Validate an académie's roadmap: its recteur, or a national administrator.
@@ -559,9 +644,12 @@ async fn world() -> Result<World, E> {
         action_ids.push(action.action.id);
     }
     let gov = gov_world(&db, &admin).await?;
+    let (ind_values, campaign) = ind_world(&db, &admin).await?;
     let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
     Ok(World {
         gov,
+        ind_values,
+        campaign,
         comment_14: comment.id,
         action_02: action_ids.pop().ok_or("no action")?,
         action_14: action_ids.pop().ok_or("no action")?,
@@ -1399,6 +1487,151 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 label: "other".into(),
             });
             v
+        }
+        // Indicators (issue 5).
+        "GET /api/v1/indicateurs" => one("/api/v1/indicateurs?format=csv", None, any_account(role)),
+        "GET /api/v1/campagnes" => one("/api/v1/campagnes", None, any_account(role)),
+        "GET /api/v1/indicateurs/{code}" => one("/api/v1/indicateurs/ACC-TERM", None, any_account(role)),
+        "GET /donnees/indicateurs" => territory("/donnees/indicateurs"),
+        "GET /donnees/indicateurs/{fichier}" => territory("/donnees/indicateurs/ACC-FORM.csv"),
+        "GET /donnees/indicateurs/{code}/schema.json" => {
+            territory("/donnees/indicateurs/ACC-TERM/schema.json")
+        }
+        "POST /api/v1/indicateurs" => {
+            let n =
+                w.db.fetch_scalar_i64(Sql::new("SELECT COUNT(*) FROM ind_indicator"))
+                    .await?;
+            one(
+                "/api/v1/indicateurs",
+                Some(json!({
+                    "code": format!("ACC-NEW-{n}"), "libelle": "Nouvel indicateur", "sens": "hausse",
+                    "type": "nombre", "agregation": "somme", "periodicite": "annee", "niveauSaisie": "academie"
+                })),
+                writes_national(role),
+            )
+        }
+        "PATCH /api/v1/indicateurs/{code}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let version = gouvernail_core::indicator::service::load_indicator(&w.db, &admin, "ACC-TERM")
+                .await?
+                .version;
+            one(
+                "/api/v1/indicateurs/ACC-TERM",
+                Some(
+                    json!({ "version": version, "definition": format!("Définition de {}", role.unwrap_or("-")) }),
+                ),
+                writes_national(role),
+            )
+        }
+        "PUT /api/v1/indicateurs/{code}/liens" => one(
+            "/api/v1/indicateurs/ACC-TERM/liens",
+            Some(json!({ "liens": [format!("projet:{}", w.project_id)] })),
+            writes_national(role),
+        ),
+        "PUT /api/v1/indicateurs/{code}/cibles" => per_academie(role, academie_write, |a| {
+            (
+                "/api/v1/indicateurs/ACC-FORM/cibles".into(),
+                Some(
+                    json!({ "perimetre": format!("academie:{a}"), "periode": "2027", "type": "cible", "valeur": "150" }),
+                ),
+            )
+        }),
+        "POST /api/v1/indicateurs/{code}/verrouillage" => per_academie(role, validates_values, |a| {
+            (
+                "/api/v1/indicateurs/ACC-FORM/verrouillage".into(),
+                Some(json!({ "perimetre": format!("academie:{a}"), "periode": "2019" })),
+            )
+        }),
+        "GET /api/v1/indicateurs/{code}/consolidation" => per_academie(role, academie_read, |a| {
+            (
+                format!(
+                    "/api/v1/indicateurs/ACC-TERM/consolidation?periode=2025-2026&perimetre=academie:{a}"
+                ),
+                None,
+            )
+        }),
+        "GET /api/v1/indicateurs/{code}/serie" => per_academie(role, academie_read, |a| {
+            (
+                format!("/api/v1/indicateurs/ACC-FORM/serie?perimetre=academie:{a}"),
+                None,
+            )
+        }),
+        "GET /api/v1/valeurs" => per_academie(role, academie_read, |a| {
+            (
+                format!("/api/v1/valeurs?perimetre=academie:{a}&format=xlsx"),
+                None,
+            )
+        }),
+        "GET /api/v1/valeurs/{id}" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/valeurs/{}", w.ind_values[a]), None)
+        }),
+        "POST /api/v1/valeurs" => per_academie(role, academie_write, |a| {
+            (
+                "/api/v1/valeurs".into(),
+                Some(
+                    json!({ "indicateur": "ACC-FORM", "perimetre": format!("academie:{a}"), "periode": "2024", "valeur": "12,5" }),
+                ),
+            )
+        }),
+        // Every line is checked: lines the caller may not write are named, not written.
+        "POST /api/v1/valeurs/import" => one(
+            "/api/v1/valeurs/import",
+            Some(
+                json!({ "contenu": "perimetre;valeur\nacademie:14;3\nacademie:02;4\n", "indicateur": "ACC-FORM", "periode": "2023" }),
+            ),
+            any_account(role),
+        ),
+        "POST /api/v1/valeurs/{id}/validation" | "POST /api/v1/valeurs/{id}/reouverture" => {
+            use gouvernail_core::indicator::{Provenance, service as ind};
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                // Back to `saisie` (then validated, to be reopened).
+                let mut value =
+                    ind::record_value(&w.db, &admin, &form_value(a, "11"), Provenance::Saisie, None).await?;
+                let action = if op.ends_with("validation") {
+                    "validation"
+                } else {
+                    value = ind::validate_value(&w.db, &admin, &value.id, value.version).await?;
+                    "reouverture"
+                };
+                v.push(Case {
+                    uri: format!("/api/v1/valeurs/{}/{action}", value.id),
+                    body: Some(json!({ "version": value.version, "motif": "Correction demandée" })),
+                    expect: validates_values(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/campagnes" => one(
+            "/api/v1/campagnes",
+            Some(json!({
+                "titre": "Campagne", "indicateurs": ["ACC-FORM"], "academies": ["14"], "periode": "2025",
+                "cloture": (OffsetDateTime::now_utc().date() + Duration::days(10)).to_string()
+            })),
+            writes_national(role),
+        ),
+        "GET /api/v1/campagnes/{id}" => one(
+            &format!("/api/v1/campagnes/{}", w.campaign),
+            None,
+            any_account(role),
+        ),
+        "POST /api/v1/campagnes/{id}/relances" => one(
+            &format!("/api/v1/campagnes/{}/relances", w.campaign),
+            None,
+            writes_national(role),
+        ),
+        "POST /api/v1/campagnes/{id}/cloture" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let (c, _) =
+                gouvernail_core::indicator::campaign::open_campaign(&w.db, &admin, &campaign_input("2022"))
+                    .await?;
+            one(
+                &format!("/api/v1/campagnes/{}/cloture", c.id),
+                Some(json!({ "version": c.version })),
+                writes_national(role),
+            )
         }
         _ => return Ok(None),
     }))
