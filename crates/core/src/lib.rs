@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calendar;
 pub mod convention;
 pub mod db;
+pub mod equipment;
 pub mod demo;
 pub mod error;
 pub mod governance;
