@@ -193,6 +193,7 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
     load_demo_accounts(db).await?;
     load_demo_strategy(db).await?;
     crate::governance::demo::load(db).await?;
+    crate::equipment::demo::load(db).await?;
     Ok(DemoReport { referential, schools })
 }
 
