@@ -154,6 +154,7 @@ pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
         (name = "territoire", description = "Le référentiel : régions, académies, départements, communes, collectivités, établissements."),
         (name = "strategie", description = "La stratégie nationale : axes, objectifs et projets nationaux."),
         (name = "gouvernance", description = "Instances de gouvernance, membres, réunions (ordre du jour, invitations ICS, présences, comptes rendus) et décisions suivies."),
+        (name = "equipement", description = "Inventaires des établissements (déclarations, imports détaillés, effectifs, taux d'équipement), plans d'acquisition et de maintenance des collectivités, besoins des projets et actions, analyse des écarts."),
         (name = "identite", description = "Comptes, rôles sur un périmètre, jetons d'API et journal d'audit."),
         (name = "exploitation", description = "Santé du service.")
     ),
@@ -315,6 +316,34 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             crate::governance::api::create_feed,
             crate::governance::api::revoke_feed
         ))
+        .routes(routes!(crate::equipment::api::list_inventories))
+        .routes(routes!(
+            crate::equipment::api::get_inventory,
+            crate::equipment::api::declare
+        ))
+        .routes(routes!(crate::equipment::api::comment_school))
+        .routes(routes!(crate::equipment::api::import_itemised))
+        .routes(routes!(crate::equipment::api::import_pupils))
+        .routes(routes!(crate::equipment::api::ratios))
+        .routes(routes!(
+            crate::equipment::api::list_plans,
+            crate::equipment::api::create_plan
+        ))
+        .routes(routes!(
+            crate::equipment::api::get_plan,
+            crate::equipment::api::update_plan
+        ))
+        .routes(routes!(crate::equipment::api::comment_plan))
+        .routes(routes!(
+            crate::equipment::api::list_needs,
+            crate::equipment::api::create_need
+        ))
+        .routes(routes!(
+            crate::equipment::api::get_need,
+            crate::equipment::api::update_need
+        ))
+        .routes(routes!(crate::equipment::api::gaps))
+        .routes(routes!(crate::equipment::api::gap_list))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,
