@@ -195,6 +195,7 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
     crate::governance::demo::load(db).await?;
     crate::convention::demo::load(db).await?;
     crate::indicator::demo::load(db).await?;
+    crate::equipment::demo::load(db).await?;
     Ok(DemoReport { referential, schools })
 }
 

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod convention;
 pub mod db;
 pub mod demo;
+pub mod equipment;
 pub mod error;
 pub mod governance;
 pub mod identity;

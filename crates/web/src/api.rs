@@ -156,6 +156,7 @@ pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
         (name = "gouvernance", description = "Instances de gouvernance, membres, réunions (ordre du jour, invitations ICS, présences, comptes rendus) et décisions suivies."),
         (name = "indicateurs", description = "Dictionnaire des indicateurs, cibles, valeurs (saisie, validation, verrouillage, réouverture), consolidation du territoire avec complétude et détail, imports CSV/XLSX, campagnes de remontée."),
         (name = "donnees-ouvertes", description = "Indicateurs publics en CSV et JSON avec leur schéma TableSchema, sans authentification."),
+        (name = "equipement", description = "Inventaires des établissements (déclarations, imports détaillés, effectifs, taux d'équipement), plans d'acquisition et de maintenance des collectivités, besoins des projets et actions, analyse des écarts."),
         (name = "identite", description = "Comptes, rôles sur un périmètre, jetons d'API et journal d'audit."),
         (name = "exploitation", description = "Santé du service.")
     ),
@@ -348,6 +349,34 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::indicator::api::open_catalogue))
         .routes(routes!(crate::indicator::api::open_file))
         .routes(routes!(crate::indicator::api::open_schema))
+        .routes(routes!(crate::equipment::api::list_inventories))
+        .routes(routes!(
+            crate::equipment::api::get_inventory,
+            crate::equipment::api::declare
+        ))
+        .routes(routes!(crate::equipment::api::comment_school))
+        .routes(routes!(crate::equipment::api::import_itemised))
+        .routes(routes!(crate::equipment::api::import_pupils))
+        .routes(routes!(crate::equipment::api::ratios))
+        .routes(routes!(
+            crate::equipment::api::list_plans,
+            crate::equipment::api::create_plan
+        ))
+        .routes(routes!(
+            crate::equipment::api::get_plan,
+            crate::equipment::api::update_plan
+        ))
+        .routes(routes!(crate::equipment::api::comment_plan))
+        .routes(routes!(
+            crate::equipment::api::list_needs,
+            crate::equipment::api::create_need
+        ))
+        .routes(routes!(
+            crate::equipment::api::get_need,
+            crate::equipment::api::update_need
+        ))
+        .routes(routes!(crate::equipment::api::gaps))
+        .routes(routes!(crate::equipment::api::gap_list))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,

@@ -197,7 +197,133 @@ struct World {
     ind_values: BTreeMap<&'static str, String>,
     /// A national campaign on académies 14 and 02.
     campaign: String,
+    /// Equipment: a lycée of the Région Bretagne (the collège 0351849V is the Département's),
+    /// a plan of each, a need of the national project and one of each académie's action.
+    equip: EquipIds,
     _t: TestDb,
+}
+
+#[derive(Debug, Clone)]
+struct EquipIds {
+    lycee: String,
+    plan_cd35: String,
+    plan_region: String,
+    need_project: String,
+    need_14: String,
+    need_02: String,
+}
+
+const COLLEGE_CD35: &str = "0351849V";
+
+async fn equip_world(
+    db: &Db,
+    admin: &gouvernail_core::identity::Principal,
+    action_14: &str,
+    action_02: &str,
+) -> Result<EquipIds, E> {
+    use gouvernail_core::equipment::{service as equip, *};
+    #[derive(sqlx::FromRow)]
+    struct U {
+        uai: String,
+    }
+    let lycee: U = db
+        .fetch_optional(Sql::new(
+            "SELECT uai FROM etablissement WHERE code_departement = '35' AND famille = 'lycee' \
+             AND collectivite_siren = '233500016' ORDER BY uai LIMIT 1",
+        ))
+        .await?
+        .ok_or("no lycée")?;
+    let year = i64::from(equip::today().year());
+    let mut plans = Vec::new();
+    for (siren, uai) in [("223500018", COLLEGE_CD35), ("233500016", lycee.uai.as_str())] {
+        let saved = equip::create_plan(
+            db,
+            admin,
+            &PlanInput {
+                collectivite_siren: Some(siren.into()),
+                title: Some("Plan de la matrice".into()),
+                first_year: Some(year),
+                last_year: Some(year + 1),
+                lines: vec![PlanLineInput {
+                    year: Some(year),
+                    uai: Some(uai.into()),
+                    category: Some("tablette".into()),
+                    quantity: Some(5),
+                    budget: Some("2000".into()),
+                    ..PlanLineInput::default()
+                }],
+                ..PlanInput::default()
+            },
+        )
+        .await?;
+        plans.push(saved.value.plan.id);
+    }
+    let need = |subject: String| NeedInput {
+        subject: Some(subject),
+        category: Some("tablette".into()),
+        rule: Some("par-etablissement".into()),
+        threshold: Some(1),
+        ..NeedInput::default()
+    };
+    let need_project = equip::create_need(db, admin, &need("projet:PN-MATRICE".into()))
+        .await?
+        .id;
+    let need_14 = equip::create_need(db, admin, &need(format!("action:{action_14}")))
+        .await?
+        .id;
+    let need_02 = equip::create_need(db, admin, &need(format!("action:{action_02}")))
+        .await?
+        .id;
+    Ok(EquipIds {
+        lycee: lycee.uai,
+        plan_region: plans.pop().ok_or("no plan")?,
+        plan_cd35: plans.pop().ok_or("no plan")?,
+        need_project,
+        need_14,
+        need_02,
+    })
+}
+
+/// Read a school: national readers, the académie's people, the competent collectivité.
+fn school_read(role: Option<&str>, lycee: bool) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some("partenaire") => Exp::NotFound,
+        Some("representant-collectivite") if lycee => Exp::NotFound,
+        Some(_) => Exp::Ok,
+    }
+}
+
+/// Declare a school's inventory or plan for it: its competent collectivité, administrators.
+fn school_declare(role: Option<&str>, lycee: bool) -> Exp {
+    match (role, school_read(role, lycee)) {
+        (None, _) => Exp::Unauthenticated,
+        (_, Exp::NotFound) => Exp::NotFound,
+        (Some("administrateur-national" | "representant-collectivite"), _) => Exp::Ok,
+        (Some(_), _) => Exp::Forbidden,
+    }
+}
+
+/// Comment on a school or a plan: the writers of its perimeter (rectorat, DAN, collectivité).
+fn school_comment(role: Option<&str>, lycee: bool) -> Exp {
+    match (role, school_read(role, lycee)) {
+        (None, _) => Exp::Unauthenticated,
+        (_, Exp::NotFound) => Exp::NotFound,
+        (
+            Some("administrateur-national" | "recteur" | "dan" | "membre-dane" | "representant-collectivite"),
+            _,
+        ) => Exp::Ok,
+        (Some(_), _) => Exp::Forbidden,
+    }
+}
+
+/// Import a file: needs a role that writes (per line, the lines out of reach are refused).
+fn import_rule(role: Option<&str>, roles: &[&str]) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some(r) if roles.contains(&r) => Exp::Ok,
+        Some(_) => Exp::Forbidden,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -645,11 +771,13 @@ async fn world() -> Result<World, E> {
     }
     let gov = gov_world(&db, &admin).await?;
     let (ind_values, campaign) = ind_world(&db, &admin).await?;
+    let equip = equip_world(&db, &admin, &action_ids[0], &action_ids[1]).await?;
     let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
     Ok(World {
         gov,
         ind_values,
         campaign,
+        equip,
         comment_14: comment.id,
         action_02: action_ids.pop().ok_or("no action")?,
         action_14: action_ids.pop().ok_or("no action")?,
@@ -705,6 +833,10 @@ async fn call(
         req = req.header("authorization", format!("Bearer {token}"));
     }
     let req = match body {
+        // A string is sent as a CSV file.
+        Some(Value::String(csv)) => req
+            .header("content-type", "text/csv")
+            .body(Body::from(csv.clone()))?,
         Some(b) => req
             .header("content-type", "application/json")
             .body(Body::from(b.to_string()))?,
@@ -1600,6 +1732,56 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                     body: Some(json!({ "version": value.version, "motif": "Correction demandée" })),
                     expect: validates_values(role, a),
                     label: a.into(),
+        "GET /api/v1/equipements" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/equipements?perimetre=academie:{a}"), None)
+        }),
+        "GET /api/v1/equipements/taux" => per_academie(role, academie_read, |a| {
+            (
+                format!("/api/v1/equipements/taux?perimetre=academie:{a}&niveau=etablissement"),
+                None,
+            )
+        }),
+        "GET /api/v1/ecarts" => per_academie(role, academie_read, |a| {
+            (format!("/api/v1/ecarts?perimetre=academie:{a}"), None)
+        }),
+        "GET /api/v1/ecarts/etablissements" => per_academie(role, academie_read, |a| {
+            (
+                format!("/api/v1/ecarts/etablissements?perimetre=academie:{a}&type=equipe-sans-projet"),
+                None,
+            )
+        }),
+        "GET /api/v1/equipements/{uai}" | "POST /api/v1/equipements/{uai}/commentaires" => {
+            let comment = op.starts_with("POST");
+            [(COLLEGE_CD35.to_owned(), false), (w.equip.lycee.clone(), true)]
+                .into_iter()
+                .map(|(uai, lycee)| Case {
+                    uri: if comment {
+                        format!("/api/v1/equipements/{uai}/commentaires")
+                    } else {
+                        format!("/api/v1/equipements/{uai}")
+                    },
+                    body: comment.then(|| json!({ "texte": "Avis de la matrice" })),
+                    expect: if comment {
+                        school_comment(role, lycee)
+                    } else {
+                        school_read(role, lycee)
+                    },
+                    label: uai,
+                })
+                .collect()
+        }
+        "PUT /api/v1/equipements/{uai}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for (uai, lycee) in [(COLLEGE_CD35.to_owned(), false), (w.equip.lycee.clone(), true)] {
+                let version = gouvernail_core::equipment::service::inventory(&w.db, &admin, &uai)
+                    .await?
+                    .version;
+                v.push(Case {
+                    uri: format!("/api/v1/equipements/{uai}"),
+                    body: Some(json!({ "version": version, "valeurs": [{ "categorie": "tablette", "quantite": 3 }] })),
+                    expect: school_declare(role, lycee),
+                    label: uai,
                 });
             }
             v
@@ -1632,6 +1814,116 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 Some(json!({ "version": c.version })),
                 writes_national(role),
             )
+        "POST /api/v1/equipements/import" => one(
+            "/api/v1/equipements/import",
+            Some(Value::String(format!("uai;categorie\n{COLLEGE_CD35};tablette\n"))),
+            import_rule(role, &["administrateur-national", "representant-collectivite"]),
+        ),
+        "POST /api/v1/equipements/effectifs" => one(
+            "/api/v1/equipements/effectifs",
+            Some(Value::String(format!(
+                "\u{feff}Rentrée scolaire;Numéro de l'école;Nombre total de classes;Nombre total d'élèves\r\n2024;{COLLEGE_CD35};20;500\r\n"
+            ))),
+            import_rule(
+                role,
+                &["administrateur-national", "recteur", "dan", "membre-dane", "representant-collectivite"],
+            ),
+        ),
+        "GET /api/v1/plans-equipement" | "GET /api/v1/besoins" => one(
+            if op.contains("plans") {
+                "/api/v1/plans-equipement"
+            } else {
+                "/api/v1/besoins"
+            },
+            None,
+            any_account(role),
+        ),
+        "POST /api/v1/plans-equipement" => [("223500018", false), ("233500016", true)]
+            .into_iter()
+            .map(|(siren, region)| Case {
+                uri: "/api/v1/plans-equipement".into(),
+                body: Some(json!({ "collectivite": siren, "titre": "Plan", "premiereAnnee": 2026, "derniereAnnee": 2027 })),
+                expect: school_declare(role, region),
+                label: siren.into(),
+            })
+            .collect(),
+        "GET /api/v1/plans-equipement/{id}" | "POST /api/v1/plans-equipement/{id}/commentaires" => {
+            let comment = op.starts_with("POST");
+            [(w.equip.plan_cd35.clone(), false), (w.equip.plan_region.clone(), true)]
+                .into_iter()
+                .map(|(id, region)| Case {
+                    uri: if comment {
+                        format!("/api/v1/plans-equipement/{id}/commentaires")
+                    } else {
+                        format!("/api/v1/plans-equipement/{id}")
+                    },
+                    body: comment.then(|| json!({ "texte": "Avis" })),
+                    expect: if comment {
+                        school_comment(role, region)
+                    } else {
+                        school_read(role, region)
+                    },
+                    label: if region { "region".into() } else { "cd35".into() },
+                })
+                .collect()
+        }
+        "PUT /api/v1/plans-equipement/{id}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for (id, region) in [(w.equip.plan_cd35.clone(), false), (w.equip.plan_region.clone(), true)] {
+                let version = gouvernail_core::equipment::service::plan(&w.db, &admin, &id)
+                    .await?
+                    .plan
+                    .version;
+                v.push(Case {
+                    uri: format!("/api/v1/plans-equipement/{id}"),
+                    body: Some(json!({ "version": version, "titre": "Plan révisé" })),
+                    expect: school_declare(role, region),
+                    label: if region { "region".into() } else { "cd35".into() },
+                });
+            }
+            v
+        }
+        "POST /api/v1/besoins" => {
+            let mut v = vec![Case {
+                uri: "/api/v1/besoins".into(),
+                body: Some(json!({ "sujet": "projet:PN-MATRICE", "categorie": "tablette", "regle": "par-etablissement", "seuil": 1 })),
+                expect: writes_national(role),
+                label: "projet".into(),
+            }];
+            v.extend(per_academie(role, academie_write, |a| {
+                let action = if a == "14" { &w.action_14 } else { &w.action_02 };
+                (
+                    "/api/v1/besoins".into(),
+                    Some(json!({ "sujet": format!("action:{action}"), "categorie": "tablette", "regle": "par-etablissement", "seuil": 1 })),
+                )
+            }));
+            v
+        }
+        "GET /api/v1/besoins/{id}" | "PATCH /api/v1/besoins/{id}" => {
+            let patch = op.starts_with("PATCH");
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for (id, academie) in [
+                (&w.equip.need_project, None),
+                (&w.equip.need_14, Some("14")),
+                (&w.equip.need_02, Some("02")),
+            ] {
+                let version = gouvernail_core::equipment::service::need(&w.db, &admin, id).await?.version;
+                let expect = match (academie, patch) {
+                    (None, false) => any_account(role),
+                    (None, true) => writes_national(role),
+                    (Some(a), false) => academie_read(role, a),
+                    (Some(a), true) => academie_write(role, a),
+                };
+                v.push(Case {
+                    uri: format!("/api/v1/besoins/{id}"),
+                    body: patch.then(|| json!({ "version": version, "seuil": 2 })),
+                    expect,
+                    label: academie.unwrap_or("projet").into(),
+                });
+            }
+            v
         }
         _ => return Ok(None),
     }))
