@@ -1732,6 +1732,39 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                     body: Some(json!({ "version": value.version, "motif": "Correction demandée" })),
                     expect: validates_values(role, a),
                     label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/campagnes" => one(
+            "/api/v1/campagnes",
+            Some(json!({
+                "titre": "Campagne", "indicateurs": ["ACC-FORM"], "academies": ["14"], "periode": "2025",
+                "cloture": (OffsetDateTime::now_utc().date() + Duration::days(10)).to_string()
+            })),
+            writes_national(role),
+        ),
+        "GET /api/v1/campagnes/{id}" => one(
+            &format!("/api/v1/campagnes/{}", w.campaign),
+            None,
+            any_account(role),
+        ),
+        "POST /api/v1/campagnes/{id}/relances" => one(
+            &format!("/api/v1/campagnes/{}/relances", w.campaign),
+            None,
+            writes_national(role),
+        ),
+        "POST /api/v1/campagnes/{id}/cloture" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let (c, _) =
+                gouvernail_core::indicator::campaign::open_campaign(&w.db, &admin, &campaign_input("2022"))
+                    .await?;
+            one(
+                &format!("/api/v1/campagnes/{}/cloture", c.id),
+                Some(json!({ "version": c.version })),
+                writes_national(role),
+            )
+        }
         "GET /api/v1/equipements" => per_academie(role, academie_read, |a| {
             (format!("/api/v1/equipements?perimetre=academie:{a}"), None)
         }),
@@ -1786,34 +1819,6 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             }
             v
         }
-        "POST /api/v1/campagnes" => one(
-            "/api/v1/campagnes",
-            Some(json!({
-                "titre": "Campagne", "indicateurs": ["ACC-FORM"], "academies": ["14"], "periode": "2025",
-                "cloture": (OffsetDateTime::now_utc().date() + Duration::days(10)).to_string()
-            })),
-            writes_national(role),
-        ),
-        "GET /api/v1/campagnes/{id}" => one(
-            &format!("/api/v1/campagnes/{}", w.campaign),
-            None,
-            any_account(role),
-        ),
-        "POST /api/v1/campagnes/{id}/relances" => one(
-            &format!("/api/v1/campagnes/{}/relances", w.campaign),
-            None,
-            writes_national(role),
-        ),
-        "POST /api/v1/campagnes/{id}/cloture" => {
-            let admin = admin_principal(&w.db, &w.callers).await?;
-            let (c, _) =
-                gouvernail_core::indicator::campaign::open_campaign(&w.db, &admin, &campaign_input("2022"))
-                    .await?;
-            one(
-                &format!("/api/v1/campagnes/{}/cloture", c.id),
-                Some(json!({ "version": c.version })),
-                writes_national(role),
-            )
         "POST /api/v1/equipements/import" => one(
             "/api/v1/equipements/import",
             Some(Value::String(format!("uai;categorie\n{COLLEGE_CD35};tablette\n"))),
