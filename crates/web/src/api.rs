@@ -154,6 +154,7 @@ pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
         (name = "territoire", description = "Le référentiel : régions, académies, départements, communes, collectivités, établissements."),
         (name = "strategie", description = "La stratégie nationale : axes, objectifs et projets nationaux."),
         (name = "gouvernance", description = "Instances de gouvernance, membres, réunions (ordre du jour, invitations ICS, présences, comptes rendus) et décisions suivies."),
+        (name = "conventions", description = "Conventions et engagements réciproques : parties, engagements et leur suivi, annexe financière, avenants et versions, vues croisées par organisation, PDF."),
         (name = "identite", description = "Comptes, rôles sur un périmètre, jetons d'API et journal d'audit."),
         (name = "exploitation", description = "Santé du service.")
     ),
@@ -315,6 +316,21 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             crate::governance::api::create_feed,
             crate::governance::api::revoke_feed
         ))
+        .routes(routes!(
+            crate::convention::api::list_conventions,
+            crate::convention::api::create_convention
+        ))
+        .routes(routes!(
+            crate::convention::api::get_convention,
+            crate::convention::api::update_convention
+        ))
+        .routes(routes!(crate::convention::api::record_event))
+        .routes(routes!(crate::convention::api::apply_amendment))
+        .routes(routes!(crate::convention::api::versions))
+        .routes(routes!(crate::convention::api::compare_versions))
+        .routes(routes!(crate::convention::api::history))
+        .routes(routes!(crate::convention::api::list_commitments))
+        .routes(routes!(crate::convention::api::report_commitment))
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,
@@ -338,6 +354,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     #[cfg(feature = "pdf")]
     let router = router
         .routes(routes!(crate::roadmap::pdf::roadmap_pdf))
-        .routes(routes!(crate::governance::pdf::minutes_pdf));
+        .routes(routes!(crate::governance::pdf::minutes_pdf))
+        .routes(routes!(crate::convention::pdf::convention_pdf));
     router.split_for_parts()
 }
