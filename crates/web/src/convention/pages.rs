@@ -343,7 +343,9 @@ impl Builder<'_> {
     fn input(&self, name: &str, label: String, kind: Kind) -> Input {
         let id = format!(
             "f-{}",
-            name.replace(['[', ']', '.'], "-").trim_end_matches('-')
+            name.replace("].", "-")
+                .replace(['[', ']', '.'], "-")
+                .trim_end_matches('-')
         );
         let mut input = Input {
             id,
