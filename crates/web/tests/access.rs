@@ -251,7 +251,8 @@ fn conv_text(a: &str, signed: bool, title: &str) -> Value {
 
 /// The core input of [`conv_text`].
 fn conv_input(a: &str, signed: bool, title: &str) -> Result<gouvernail_core::convention::ConventionInput, E> {
-    let dto: gouvernail_web::convention::api::ConventionInputDto = serde_json::from_value(conv_text(a, signed, title))?;
+    let dto: gouvernail_web::convention::api::ConventionInputDto =
+        serde_json::from_value(conv_text(a, signed, title))?;
     Ok(dto.input())
 }
 
@@ -263,7 +264,13 @@ async fn conv_world(
     let mut out = BTreeMap::new();
     for a in ["14", "02"] {
         let v = conv::create_convention(db, admin, &conv_input(a, true, &format!("Convention {a}"))?).await?;
-        let commitment = v.commitments.first().ok_or("no commitment")?.commitment.id.clone();
+        let commitment = v
+            .commitments
+            .first()
+            .ok_or("no commitment")?
+            .commitment
+            .id
+            .clone();
         out.insert(
             a,
             ConvIds {
@@ -278,8 +285,12 @@ async fn conv_world(
 /// A fresh draft convention of académie `a` (for the cases that change a draft).
 async fn conv_draft(w: &World, a: &str) -> Result<(String, i64), E> {
     let admin = admin_principal(&w.db, &w.callers).await?;
-    let v = gouvernail_core::convention::service::create_convention(&w.db, &admin, &conv_input(a, false, "Projet")?)
-        .await?;
+    let v = gouvernail_core::convention::service::create_convention(
+        &w.db,
+        &admin,
+        &conv_input(a, false, "Projet")?,
+    )
+    .await?;
     Ok((v.convention.id, v.convention.version))
 }
 
@@ -289,7 +300,9 @@ fn conv_read(role: Option<&str>, academie: &str) -> Exp {
     match role {
         None => Exp::Unauthenticated,
         Some("administrateur-national" | "pilote-national" | "expert") => Exp::Ok,
-        Some("recteur" | "dan" | "membre-dane" | "observateur" | "representant-collectivite") if academie == "14" => {
+        Some("recteur" | "dan" | "membre-dane" | "observateur" | "representant-collectivite")
+            if academie == "14" =>
+        {
             Exp::Ok
         }
         Some(_) => Exp::NotFound,
@@ -1035,7 +1048,10 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             v
         }
         "POST /api/v1/conventions" => per_academie(role, conv_create, |a| {
-            ("/api/v1/conventions".into(), Some(conv_text(a, false, "Nouvelle convention")))
+            (
+                "/api/v1/conventions".into(),
+                Some(conv_text(a, false, "Nouvelle convention")),
+            )
         }),
         "GET /api/v1/conventions/{id}"
         | "GET /api/v1/conventions/{id}/versions"
@@ -1050,7 +1066,10 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 _ => "",
             };
             per_academie(role, conv_read, |a| {
-                (format!("/api/v1/conventions/{}{suffix}", w.conv[a].convention), None)
+                (
+                    format!("/api/v1/conventions/{}{suffix}", w.conv[a].convention),
+                    None,
+                )
             })
         }
         "PUT /api/v1/conventions/{id}" | "POST /api/v1/conventions/{id}/evenements" => {

@@ -29,7 +29,12 @@ struct App {
     _t: TestDb,
 }
 
-async fn token_of(db: &gouvernail_core::db::Db, email: &str, role: Role, perimeter: &str) -> Result<String, E> {
+async fn token_of(
+    db: &gouvernail_core::db::Db,
+    email: &str,
+    role: Role,
+    perimeter: &str,
+) -> Result<String, E> {
     let user = service::create_user(db, &Actor::cli(), email, email, None).await?;
     service::grant_role(
         db,
@@ -54,8 +59,20 @@ async fn token_of(db: &gouvernail_core::db::Db, email: &str, role: Role, perimet
 async fn app() -> Result<App, E> {
     let t = TestDb::new(Seed::Referential).await?;
     let dan = token_of(&t.db, "dan@rennes.fr", Role::Dan, RENNES).await?;
-    let cd35 = token_of(&t.db, "numerique@ille-et-vilaine.fr", Role::RepresentantCollectivite, CD35).await?;
-    let cd13 = token_of(&t.db, "numerique@departement13.fr", Role::RepresentantCollectivite, CD13).await?;
+    let cd35 = token_of(
+        &t.db,
+        "numerique@ille-et-vilaine.fr",
+        Role::RepresentantCollectivite,
+        CD35,
+    )
+    .await?;
+    let cd13 = token_of(
+        &t.db,
+        "numerique@departement13.fr",
+        Role::RepresentantCollectivite,
+        CD13,
+    )
+    .await?;
     let router = gouvernail_web::router(AppState::new(t.db.clone(), WebConfig::default()));
     Ok(App {
         router,
@@ -92,7 +109,13 @@ impl Answer {
     }
 }
 
-async fn call(app: &App, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> Result<Answer, E> {
+async fn call(
+    app: &App,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Result<Answer, E> {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
@@ -150,7 +173,14 @@ fn signed_text(title: &str, commitments: Value, annex: Value) -> Value {
 }
 
 async fn create(app: &App, text: Value) -> Result<Value, E> {
-    let created = call(app, Method::POST, "/api/v1/conventions", Some(&app.dan), Some(text)).await?;
+    let created = call(
+        app,
+        Method::POST,
+        "/api/v1/conventions",
+        Some(&app.dan),
+        Some(text),
+    )
+    .await?;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     Ok(created.json())
 }
@@ -194,8 +224,7 @@ async fn bad_input_is_refused_naming_the_field() -> Result<(), E> {
                     { "annee": 2025, "partie": RENNES, "nature": "investissement", "montant": "80 000" },
                     { "annee": 2025, "partie": CD35, "nature": "investissement", "montant": "20 000" }
                 ]);
-                t["cofinancements"] =
-                    json!([{ "financeur": RENNES, "type": "taux", "tauxMin": 0, "tauxMax": 10000, "plafond": "50 000" }]);
+                t["cofinancements"] = json!([{ "financeur": RENNES, "type": "taux", "tauxMin": 0, "tauxMax": 10000, "plafond": "50 000" }]);
                 t
             },
             "annexe[0].montant",
@@ -203,14 +232,22 @@ async fn bad_input_is_refused_naming_the_field() -> Result<(), E> {
         (
             {
                 let mut t = base.clone();
-                t["engagements"] = json!([{ "partie": CD13, "categorie": "equipement", "description": "Des tablettes" }]);
+                t["engagements"] =
+                    json!([{ "partie": CD13, "categorie": "equipement", "description": "Des tablettes" }]);
                 t
             },
             "engagements[0].partie",
         ),
     ];
     for (text, field) in cases {
-        let answer = call(&app, Method::POST, "/api/v1/conventions", Some(&app.dan), Some(text)).await?;
+        let answer = call(
+            &app,
+            Method::POST,
+            "/api/v1/conventions",
+            Some(&app.dan),
+            Some(text),
+        )
+        .await?;
         assert_eq!(
             answer.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -224,7 +261,14 @@ async fn bad_input_is_refused_naming_the_field() -> Result<(), E> {
         );
     }
     // A malformed filter is a 400 naming it.
-    let answer = call(&app, Method::GET, "/api/v1/conventions?statut=perdue", Some(&app.dan), None).await?;
+    let answer = call(
+        &app,
+        Method::GET,
+        "/api/v1/conventions?statut=perdue",
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
     assert_eq!(answer.fields(), ["statut"]);
     Ok(())
@@ -242,24 +286,59 @@ async fn a_stale_save_gets_409_and_a_signed_text_changes_only_by_amendment() -> 
     let mut edit = draft.clone();
     edit["version"] = json!(version);
     edit["titre"] = json!("Projet de convention revu");
-    let saved = call(&app, Method::PUT, &format!("/api/v1/conventions/{id}"), Some(&app.dan), Some(edit.clone())).await?;
+    let saved = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/conventions/{id}"),
+        Some(&app.dan),
+        Some(edit.clone()),
+    )
+    .await?;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
     // The same version again: someone saved in between.
-    let stale = call(&app, Method::PUT, &format!("/api/v1/conventions/{id}"), Some(&app.dan), Some(edit)).await?;
+    let stale = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/conventions/{id}"),
+        Some(&app.dan),
+        Some(edit),
+    )
+    .await?;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text());
     assert_eq!(stale.json()["error"]["code"], "conflict");
     // Without a version: named.
-    let missing = call(&app, Method::PUT, &format!("/api/v1/conventions/{id}"), Some(&app.dan), Some(draft.clone())).await?;
+    let missing = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/conventions/{id}"),
+        Some(&app.dan),
+        Some(draft.clone()),
+    )
+    .await?;
     assert_eq!(missing.fields(), ["version"]);
     // Signing: every party's date; then in force, and the text is frozen.
     let mut signed = signed_text("Projet de convention revu", json!([]), json!([]));
     signed["version"] = saved.json()["version"].clone();
-    let signed = call(&app, Method::PUT, &format!("/api/v1/conventions/{id}"), Some(&app.dan), Some(signed)).await?;
+    let signed = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/conventions/{id}"),
+        Some(&app.dan),
+        Some(signed),
+    )
+    .await?;
     assert_eq!(signed.status, StatusCode::OK, "{}", signed.text());
     assert_eq!(signed.json()["statut"], "en-vigueur");
     let mut again = signed_text("Titre changé sans avenant", json!([]), json!([]));
     again["version"] = signed.json()["version"].clone();
-    let frozen = call(&app, Method::PUT, &format!("/api/v1/conventions/{id}"), Some(&app.dan), Some(again)).await?;
+    let frozen = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/conventions/{id}"),
+        Some(&app.dan),
+        Some(again),
+    )
+    .await?;
     assert_eq!(frozen.status, StatusCode::CONFLICT, "{}", frozen.text());
     // An event with a stale version is refused too.
     let event = call(
@@ -277,9 +356,7 @@ async fn a_stale_save_gets_409_and_a_signed_text_changes_only_by_amendment() -> 
 #[tokio::test]
 async fn the_cross_view_lists_every_commitment_of_a_collectivite_late_first() -> Result<(), E> {
     let app = app().await?;
-    let commitment = |party: &str, description: &str, due: &str| {
-        json!({ "partie": party, "categorie": "equipement", "description": description, "echeance": due })
-    };
+    let commitment = |party: &str, description: &str, due: &str| json!({ "partie": party, "categorie": "equipement", "description": description, "echeance": due });
     let a = create(
         &app,
         signed_text(
@@ -297,7 +374,10 @@ async fn the_cross_view_lists_every_commitment_of_a_collectivite_late_first() ->
         &app,
         signed_text(
             "Convention B",
-            json!([commitment(CD35, "B1 en retard", "2025-03-31"), commitment(CD35, "B2 à venir", "2098-01-01")]),
+            json!([
+                commitment(CD35, "B1 en retard", "2025-03-31"),
+                commitment(CD35, "B2 à venir", "2098-01-01")
+            ]),
             json!([]),
         ),
     )
@@ -309,13 +389,26 @@ async fn the_cross_view_lists_every_commitment_of_a_collectivite_late_first() ->
         .find(|e| e["description"] == "B2 à venir")
         .ok_or("B2")?
         .clone();
-    let view = call(&app, Method::GET, &format!("/api/v1/engagements?partie={CD35}"), Some(&app.dan), None).await?;
+    let view = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/engagements?partie={CD35}"),
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(view.status, StatusCode::OK, "{}", view.text());
     let items = view.json()["items"].as_array().ok_or("items")?.clone();
     let described: Vec<String> = items.iter().map(|i| s(&i["description"])).collect();
     assert_eq!(described.len(), 4, "{described:?}");
-    assert!(described[0].ends_with("en retard") && described[1].ends_with("en retard"), "{described:?}");
-    assert_eq!(described[0], "B1 en retard", "the oldest late first: {described:?}");
+    assert!(
+        described[0].ends_with("en retard") && described[1].ends_with("en retard"),
+        "{described:?}"
+    );
+    assert_eq!(
+        described[0], "B1 en retard",
+        "the oldest late first: {described:?}"
+    );
     assert!(items.iter().all(|i| i["partie"] == CD35));
     assert_eq!(items[0]["enRetard"], true);
     assert_eq!(items[0]["statut"], "en-retard");
@@ -323,7 +416,14 @@ async fn the_cross_view_lists_every_commitment_of_a_collectivite_late_first() ->
     let titles: std::collections::BTreeSet<String> = items.iter().map(|i| s(&i["conventionTitre"])).collect();
     assert_eq!(titles.len(), 2, "{titles:?}");
     // The collectivité's representative sees the same, and reports on its own commitment.
-    let own = call(&app, Method::GET, &format!("/api/v1/engagements?partie={CD35}"), Some(&app.cd35), None).await?;
+    let own = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/engagements?partie={CD35}"),
+        Some(&app.cd35),
+        None,
+    )
+    .await?;
     assert_eq!(own.json()["total"], 4, "{}", own.text());
     let reported = call(
         &app,
@@ -372,7 +472,14 @@ async fn the_cross_view_lists_every_commitment_of_a_collectivite_late_first() ->
     .await?;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
     // The DAN's late commitments: the three late ones, of both conventions.
-    let late = call(&app, Method::GET, "/api/v1/engagements?academie=14", Some(&app.dan), None).await?;
+    let late = call(
+        &app,
+        Method::GET,
+        "/api/v1/engagements?academie=14",
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(late.status, StatusCode::OK, "{}", late.text());
     let late: Vec<String> = late.json()["items"]
         .as_array()
@@ -382,14 +489,22 @@ async fn the_cross_view_lists_every_commitment_of_a_collectivite_late_first() ->
         .collect();
     assert_eq!(late, ["B1 en retard", "A2 en retard", "A3 de l'académie"]);
     // The cross-view as a spreadsheet.
-    let csv = call(&app, Method::GET, &format!("/api/v1/engagements?partie={CD35}&format=csv"), Some(&app.dan), None).await?;
+    let csv = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/engagements?partie={CD35}&format=csv"),
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.text().contains("B1 en retard"), "{}", csv.text());
     Ok(())
 }
 
 #[tokio::test]
-async fn an_amendment_changes_a_commitment_and_an_amount_and_the_comparison_shows_exactly_that() -> Result<(), E> {
+async fn an_amendment_changes_a_commitment_and_an_amount_and_the_comparison_shows_exactly_that()
+-> Result<(), E> {
     let app = app().await?;
     let created = create(
         &app,
@@ -449,7 +564,10 @@ async fn an_amendment_changes_a_commitment_and_an_amount_and_the_comparison_show
         .iter()
         .map(|t| (t["annee"].as_i64().unwrap_or_default(), s(&t["montant"])))
         .collect();
-    assert_eq!(by_year, [(2025, "100000.30".to_owned()), (2026, "70000.07".to_owned())]);
+    assert_eq!(
+        by_year,
+        [(2025, "100000.30".to_owned()), (2026, "70000.07".to_owned())]
+    );
     let by_funder: Vec<(String, String)> = text["totaux"]["parFinanceur"]
         .as_array()
         .ok_or("parFinanceur")?
@@ -458,9 +576,19 @@ async fn an_amendment_changes_a_commitment_and_an_amount_and_the_comparison_show
         .collect();
     assert_eq!(
         by_funder,
-        [(RENNES.to_owned(), "0.20".to_owned()), (CD35.to_owned(), "170000.17".to_owned())]
+        [
+            (RENNES.to_owned(), "0.20".to_owned()),
+            (CD35.to_owned(), "170000.17".to_owned())
+        ]
     );
-    let versions = call(&app, Method::GET, &format!("/api/v1/conventions/{id}/versions"), Some(&app.dan), None).await?;
+    let versions = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/conventions/{id}/versions"),
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(versions.json().as_array().map(Vec::len), Some(2));
     let changes = call(
         &app,
@@ -487,12 +615,29 @@ async fn an_amendment_changes_a_commitment_and_an_amount_and_the_comparison_show
                 "50000.05".to_owned(),
                 "70000.07".to_owned()
             ),
-            ("engagement E1".to_owned(), "montant".to_owned(), "120000.10".to_owned(), "180000.15".to_owned()),
-            ("engagement E1".to_owned(), "quantite".to_owned(), "40".to_owned(), "60".to_owned()),
+            (
+                "engagement E1".to_owned(),
+                "montant".to_owned(),
+                "120000.10".to_owned(),
+                "180000.15".to_owned()
+            ),
+            (
+                "engagement E1".to_owned(),
+                "quantite".to_owned(),
+                "40".to_owned(),
+                "60".to_owned()
+            ),
         ]
     );
     // The history says who changed what.
-    let history = call(&app, Method::GET, &format!("/api/v1/conventions/{id}/historique"), Some(&app.dan), None).await?;
+    let history = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/conventions/{id}/historique"),
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     let actions: Vec<String> = history
         .json()
         .as_array()
@@ -527,35 +672,94 @@ async fn the_register_exports_and_a_collectivite_of_another_departement_sees_not
     )
     .await?;
     let id = s(&c["id"]);
-    let list = call(&app, Method::GET, "/api/v1/conventions?statut=en-vigueur&departement=35", Some(&app.dan), None).await?;
+    let list = call(
+        &app,
+        Method::GET,
+        "/api/v1/conventions?statut=en-vigueur&departement=35",
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text());
     assert_eq!(list.json()["total"], 1);
     assert_eq!(list.json()["items"][0]["montantTotal"], "1234.56");
     assert_eq!(list.json()["items"][0]["conformite"]["enRetard"], 1);
-    let elsewhere = call(&app, Method::GET, "/api/v1/conventions?departement=13", Some(&app.dan), None).await?;
+    let elsewhere = call(
+        &app,
+        Method::GET,
+        "/api/v1/conventions?departement=13",
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(elsewhere.json()["total"], 0);
-    let csv = call(&app, Method::GET, "/api/v1/conventions?format=csv", Some(&app.dan), None).await?;
+    let csv = call(
+        &app,
+        Method::GET,
+        "/api/v1/conventions?format=csv",
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.content_type.starts_with("text/csv"), "{}", csv.content_type);
     let text = csv.text();
-    assert!(text.contains("Convention du registre") && text.contains("1234,56"), "{text}");
-    let xlsx = call(&app, Method::GET, "/api/v1/conventions?format=xlsx", Some(&app.dan), None).await?;
+    assert!(
+        text.contains("Convention du registre") && text.contains("1234,56"),
+        "{text}"
+    );
+    let xlsx = call(
+        &app,
+        Method::GET,
+        "/api/v1/conventions?format=xlsx",
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.body.starts_with(b"PK"), "an XLSX file is a zip");
     // The party's representative reads it; the Bouches-du-Rhône's does not even see it.
-    let own = call(&app, Method::GET, &format!("/api/v1/conventions/{id}"), Some(&app.cd35), None).await?;
+    let own = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/conventions/{id}"),
+        Some(&app.cd35),
+        None,
+    )
+    .await?;
     assert_eq!(own.status, StatusCode::OK);
     assert_eq!(own.json()["peutModifier"], false);
     assert_eq!(own.json()["peutRendreCompte"], json!([CD35]));
-    let other = call(&app, Method::GET, &format!("/api/v1/conventions/{id}"), Some(&app.cd13), None).await?;
+    let other = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/conventions/{id}"),
+        Some(&app.cd13),
+        None,
+    )
+    .await?;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     let list = call(&app, Method::GET, "/api/v1/conventions", Some(&app.cd13), None).await?;
     assert_eq!(list.json()["total"], 0);
-    let cross = call(&app, Method::GET, &format!("/api/v1/engagements?partie={CD35}"), Some(&app.cd13), None).await?;
+    let cross = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/engagements?partie={CD35}"),
+        Some(&app.cd13),
+        None,
+    )
+    .await?;
     assert_eq!(cross.json()["total"], 0);
     #[cfg(feature = "pdf")]
     {
-        let pdf = call(&app, Method::GET, &format!("/api/v1/conventions/{id}/pdf"), Some(&app.cd13), None).await?;
+        let pdf = call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/conventions/{id}/pdf"),
+            Some(&app.cd13),
+            None,
+        )
+        .await?;
         assert_eq!(pdf.status, StatusCode::NOT_FOUND);
     }
     // Reading is not writing: the representative may not amend.
@@ -590,7 +794,14 @@ async fn the_convention_exports_to_a_pdf_with_its_commitments_and_annex() -> Res
         ),
     )
     .await?;
-    let pdf = call(&app, Method::GET, &format!("/api/v1/conventions/{}/pdf", s(&c["id"])), Some(&app.dan), None).await?;
+    let pdf = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/conventions/{}/pdf", s(&c["id"])),
+        Some(&app.dan),
+        None,
+    )
+    .await?;
     assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.text());
     assert_eq!(pdf.content_type, "application/pdf");
     assert!(pdf.body.starts_with(b"%PDF-"));
@@ -621,8 +832,8 @@ mod pdf_text {
     use hayro_interpret::hayro_cmap::BfString;
     use hayro_interpret::hayro_syntax::Pdf;
     use hayro_interpret::{
-        BlendMode, ClipPath, Context, Device, GlyphDrawMode, Image, InterpreterCache, InterpreterSettings, Paint,
-        PathDrawMode, SoftMask, interpret_page,
+        BlendMode, ClipPath, Context, Device, GlyphDrawMode, Image, InterpreterCache, InterpreterSettings,
+        Paint, PathDrawMode, SoftMask, interpret_page,
     };
     use kurbo::{Affine, BezPath, Rect};
 
@@ -643,7 +854,10 @@ mod pdf_text {
             interpret_page(page, &mut context, &mut collector);
             text.push_str(&collector.0);
         }
-        Ok(text.chars().filter(|c| !c.is_whitespace() && *c != '\u{202f}').collect())
+        Ok(text
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
+            .collect())
     }
 
     #[derive(Default)]

@@ -175,7 +175,10 @@ const DRAFT: &[(&str, &str)] = &[
     ("annexe[0].montant", "12 000,50"),
 ];
 
-fn with(base: &[(&'static str, &'static str)], changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+fn with(
+    base: &[(&'static str, &'static str)],
+    changes: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = base
         .iter()
         .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
@@ -210,7 +213,11 @@ async fn the_dan_creates_signs_follows_and_amends_a_convention_from_the_pages() 
     let page = get(&w, &w.dan, &uri).await?;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Convention des collèges connectés"));
-    assert!(page.body.contains(r#"id="convention-status">Projet"#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"id="convention-status">Projet"#),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Signature attendue de"));
     assert!(page.body.contains(r#"id="convention-edit""#));
     assert!(page.body.contains("<caption>"));
@@ -218,11 +225,17 @@ async fn the_dan_creates_signs_follows_and_amends_a_convention_from_the_pages() 
     // Signed by both parties through the edit form.
     let edit = get(&w, &w.dan, &format!("{uri}/modifier")).await?;
     assert_eq!(edit.status, StatusCode::OK);
-    assert!(edit.body.contains("Équiper 40 collèges"), "the form holds the text");
+    assert!(
+        edit.body.contains("Équiper 40 collèges"),
+        "the form holds the text"
+    );
     let version = version_in(&edit.body, "convention-form").ok_or("no version")?;
     let today = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
     let today = today.to_string();
-    let mut signed = with(DRAFT, &[("engagements[0].code", "E1"), ("engagements[1].code", "E2")]);
+    let mut signed = with(
+        DRAFT,
+        &[("engagements[0].code", "E1"), ("engagements[1].code", "E2")],
+    );
     signed.retain(|(k, _)| *k != "version");
     let mut signed: Vec<(&str, String)> = signed.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
     signed.push(("version", version.clone()));
@@ -252,18 +265,30 @@ async fn the_dan_creates_signs_follows_and_amends_a_convention_from_the_pages() 
         &w,
         &w.cd35,
         &report_uri,
-        &[("version", &v), ("statut", "tenu"), ("lien", "pas un lien"), ("note", "Livré")],
+        &[
+            ("version", &v),
+            ("statut", "tenu"),
+            ("lien", "pas un lien"),
+            ("note", "Livré"),
+        ],
     )
     .await?;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    assert!(bad.body.contains(r##"href="#f-lien""##), "the summary links to the field");
+    assert!(
+        bad.body.contains(r##"href="#f-lien""##),
+        "the summary links to the field"
+    );
     assert!(bad.body.contains(r#"value="pas un lien""#), "the input is kept");
     assert!(bad.body.contains("Livré"));
     let done = post(
         &w,
         &w.cd35,
         &report_uri,
-        &[("version", &v), ("statut", "tenu"), ("note", "Livré en septembre")],
+        &[
+            ("version", &v),
+            ("statut", "tenu"),
+            ("note", "Livré en septembre"),
+        ],
     )
     .await?;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
@@ -286,8 +311,17 @@ async fn the_dan_creates_signs_follows_and_amends_a_convention_from_the_pages() 
     ]);
     let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let refused = post(&w, &w.dan, &format!("{uri}/avenant"), &f).await?;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
-    assert!(refused.body.contains(r##"href="#f-avenant-objet""##), "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(r##"href="#f-avenant-objet""##),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains(r#"value="18 000,75""#), "the input is kept");
     form.retain(|(k, _)| *k != "avenant.objet");
     form.push(("avenant.objet", "Soixante collèges".to_owned()));
@@ -301,13 +335,22 @@ async fn the_dan_creates_signs_follows_and_amends_a_convention_from_the_pages() 
     assert_eq!(compare.status, StatusCode::OK, "{}", compare.body);
     assert!(compare.body.contains("engagement E1"), "{}", compare.body);
     assert!(compare.body.contains("12000.50") && compare.body.contains("18000.75"));
-    assert_eq!(compare.body.matches("<tr><th scope=\"row\">").count(), 2 + 2, "2 versions, 2 changes");
+    assert_eq!(
+        compare.body.matches("<tr><th scope=\"row\">").count(),
+        2 + 2,
+        "2 versions, 2 changes"
+    );
 
     // The register, the map table and the cross-view.
     let register = get(&w, &w.dan, "/conventions?departement=35").await?.body;
     assert!(register.contains("Convention des collèges connectés"));
     assert!(register.contains(r#"data-departement="35""#), "{register}");
-    let cross = get(&w, &w.dan, "/conventions/engagements?partie=collectivite%3A223500018").await?;
+    let cross = get(
+        &w,
+        &w.dan,
+        "/conventions/engagements?partie=collectivite%3A223500018",
+    )
+    .await?;
     assert_eq!(cross.status, StatusCode::OK);
     assert!(cross.body.contains("Équiper 40 collèges"));
     let bad = get(&w, &w.dan, "/conventions/engagements?partie=collectivite%3A1").await?;
@@ -330,9 +373,18 @@ async fn a_refused_text_keeps_what_was_typed_and_names_the_fields() -> Result<()
         ],
     );
     let refused = post(&w, &w.dan, "/conventions", &form).await?;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains(r#"id="form-error""#));
-    assert!(refused.body.contains(r##"href="#f-dateFin""##), "{}", refused.body);
+    assert!(
+        refused.body.contains(r##"href="#f-dateFin""##),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains(r#"value="31/08/2029""#));
     // Once the date reads, the core names the party and the commitment.
     let form = with(
@@ -343,14 +395,30 @@ async fn a_refused_text_keeps_what_was_typed_and_names_the_fields() -> Result<()
         ],
     );
     let refused = post(&w, &w.dan, "/conventions", &form).await?;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
-    assert!(refused.body.contains(r##"href="#f-parties-1-reference""##), "{}", refused.body);
-    assert!(refused.body.contains(r##"href="#f-engagements-1-partie""##), "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(r##"href="#f-parties-1-reference""##),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(r##"href="#f-engagements-1-partie""##),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains(r#"value="collectivite:223500019""#));
     assert!(refused.body.contains("aria-invalid=\"true\""));
     // A collectivité may not create a convention.
     let forbidden = post(&w, &w.cd35, "/conventions", DRAFT).await?;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "{}", forbidden.body);
-    assert!(forbidden.body.contains("Convention des collèges connectés"), "the input is kept");
+    assert!(
+        forbidden.body.contains("Convention des collèges connectés"),
+        "the input is kept"
+    );
     Ok(())
 }

@@ -39,8 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route("/conventions/engagements", get(cross_view_page))
         .route("/conventions/retards", get(late_page))
         .route("/conventions/{id}", get(convention_page))
-        .route("/conventions/{id}/modifier", get(edit_page).post(update_convention))
-        .route("/conventions/{id}/avenant", get(amendment_page).post(apply_amendment))
+        .route(
+            "/conventions/{id}/modifier",
+            get(edit_page).post(update_convention),
+        )
+        .route(
+            "/conventions/{id}/avenant",
+            get(amendment_page).post(apply_amendment),
+        )
         .route("/conventions/{id}/evenements", post(record_event))
         .route("/conventions/{id}/versions", get(versions_page))
         .route(
@@ -201,10 +207,7 @@ struct Fields(Vec<(String, String)>);
 
 impl Fields {
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     fn text(&self, name: &str) -> String {
         self.get(name).unwrap_or("").to_owned()
@@ -224,10 +227,7 @@ impl Fields {
     }
     fn date(&self, name: &str, errors: &mut Vec<FieldError>) -> Option<Date> {
         let text = self.opt(name)?;
-        match Date::parse(
-            &text,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        ) {
+        match Date::parse(&text, time::macros::format_description!("[year]-[month]-[day]")) {
             Ok(d) => Some(d),
             Err(_) => {
                 errors.push(FieldError::new(
@@ -243,7 +243,10 @@ impl Fields {
         match text.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                errors.push(FieldError::new(name, format!("« {text} » : nombre entier attendu")));
+                errors.push(FieldError::new(
+                    name,
+                    format!("« {text} » : nombre entier attendu"),
+                ));
                 None
             }
         }
@@ -416,7 +419,13 @@ fn summary(groups: &[Group], errors: &[FieldError]) -> Vec<Summary> {
         .collect()
 }
 
-fn options<T: Copy>(ctx: &PageCtx, prefix: &str, all: &[T], code: fn(T) -> &'static str, blank: bool) -> Kind {
+fn options<T: Copy>(
+    ctx: &PageCtx,
+    prefix: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    blank: bool,
+) -> Kind {
     let mut out = Vec::new();
     if blank {
         out.push((String::new(), "—".to_owned()));
@@ -483,7 +492,10 @@ fn text_values(input: &ConventionInput) -> HashMap<String, String> {
     put("titre".into(), input.title.clone());
     put("objet".into(), input.object.clone());
     put("visas".into(), input.visas.join("\n"));
-    put("conventionCadre".into(), input.parent_id.clone().unwrap_or_default());
+    put(
+        "conventionCadre".into(),
+        input.parent_id.clone().unwrap_or_default(),
+    );
     put("perimetre".into(), input.scope.join("\n"));
     put("dateEffet".into(), d(input.effective_date));
     put("dateFin".into(), d(input.end_date));
@@ -588,15 +600,28 @@ fn text_groups(ctx: &PageCtx, b: &Builder<'_>, cadres: &[(String, String)]) -> V
             required(b.input(
                 "type",
                 ctx.t("conv-kind"),
-                options(ctx, "conv-kind", ConventionKind::ALL, ConventionKind::as_str, false),
+                options(
+                    ctx,
+                    "conv-kind",
+                    ConventionKind::ALL,
+                    ConventionKind::as_str,
+                    false,
+                ),
             )),
             required(b.input("titre", ctx.t("conv-title"), Kind::Text)),
             b.input("objet", ctx.t("conv-object"), Kind::Area(4)),
             hint(
-                b.keyed(b.input("visas", ctx.t("conv-visas"), Kind::Area(3)), &indexed("visas", 100)),
+                b.keyed(
+                    b.input("visas", ctx.t("conv-visas"), Kind::Area(3)),
+                    &indexed("visas", 100),
+                ),
                 ctx.t("conv-visas-hint"),
             ),
-            b.input("conventionCadre", ctx.t("conv-parent"), Kind::Select(cadre_options)),
+            b.input(
+                "conventionCadre",
+                ctx.t("conv-parent"),
+                Kind::Select(cadre_options),
+            ),
             hint(
                 b.keyed(
                     b.input("perimetre", ctx.t("conv-scope"), Kind::Area(3)),
@@ -645,7 +670,11 @@ fn text_groups(ctx: &PageCtx, b: &Builder<'_>, cadres: &[(String, String)]) -> V
                 b.input(&f("representant"), ctx.t("conv-representative"), Kind::Text),
                 b.input(&f("qualite"), ctx.t("conv-capacity"), Kind::Text),
                 b.input(&f("deliberation"), ctx.t("conv-deliberation"), Kind::Text),
-                b.input(&f("dateDeliberation"), ctx.t("conv-deliberation-date"), Kind::Date),
+                b.input(
+                    &f("dateDeliberation"),
+                    ctx.t("conv-deliberation-date"),
+                    Kind::Date,
+                ),
                 b.input(&f("dateSignature"), ctx.t("conv-signature-date"), Kind::Date),
             ],
         });
@@ -662,7 +691,11 @@ fn text_groups(ctx: &PageCtx, b: &Builder<'_>, cadres: &[(String, String)]) -> V
         groups.push(Group {
             id: format!("engagement-{i}"),
             legend,
-            hidden: if code.is_empty() { Vec::new() } else { vec![(f("code"), code.clone())] },
+            hidden: if code.is_empty() {
+                Vec::new()
+            } else {
+                vec![(f("code"), code.clone())]
+            },
             inputs: vec![
                 b.keyed(
                     hint(
@@ -853,12 +886,7 @@ fn read_text(fields: &Fields) -> (Result<ConventionInput, CoreError>, Rows) {
         follow_up_body_id: fields.opt("instanceSuivi"),
         ..Default::default()
     };
-    let count = |prefix: &str| {
-        rows_of(
-            &fields.0.iter().cloned().collect::<HashMap<_, _>>(),
-            prefix,
-        )
-    };
+    let count = |prefix: &str| rows_of(&fields.0.iter().cloned().collect::<HashMap<_, _>>(), prefix);
     for i in 0..count("parties") {
         let names = [
             "reference",
@@ -948,7 +976,10 @@ fn read_text(fields: &Fields) -> (Result<ConventionInput, CoreError>, Rows) {
 }
 
 /// The conventions-cadres the person reads (to place a convention under one).
-async fn cadres(state: &AppState, p: &gouvernail_core::identity::Principal) -> CoreResult<Vec<(String, String)>> {
+async fn cadres(
+    state: &AppState,
+    p: &gouvernail_core::identity::Principal,
+) -> CoreResult<Vec<(String, String)>> {
     let filter = ConventionFilter {
         kind: Some(ConventionKind::ConventionCadre.as_str().to_owned()),
         ..Default::default()
@@ -1048,14 +1079,20 @@ async fn render_form(
             format!("/conventions/{}/avenant", v.convention.id),
             Crumbs::new(ctx.t("conv-amend"))
                 .link("/conventions", ctx.t("conv-register"))
-                .link(format!("/conventions/{}", v.convention.id), v.convention.title.clone()),
+                .link(
+                    format!("/conventions/{}", v.convention.id),
+                    v.convention.title.clone(),
+                ),
         ),
         (Some(v), _) => (
             format!("{} — {}", ctx.t("conv-edit"), v.convention.title),
             format!("/conventions/{}/modifier", v.convention.id),
             Crumbs::new(ctx.t("conv-edit"))
                 .link("/conventions", ctx.t("conv-register"))
-                .link(format!("/conventions/{}", v.convention.id), v.convention.title.clone()),
+                .link(
+                    format!("/conventions/{}", v.convention.id),
+                    v.convention.title.clone(),
+                ),
         ),
         (None, _) => (
             ctx.t("conv-new"),
@@ -1416,7 +1453,8 @@ fn history_rows(entries: Vec<gouvernail_core::audit::AuditEntry>) -> Vec<History
     entries
         .into_iter()
         .map(|e| {
-            let after: Option<serde_json::Value> = e.after_json.as_deref().and_then(|s| serde_json::from_str(s).ok());
+            let after: Option<serde_json::Value> =
+                e.after_json.as_deref().and_then(|s| serde_json::from_str(s).ok());
             let details = after
                 .as_ref()
                 .and_then(|a| a.get("changements"))
@@ -1426,7 +1464,13 @@ fn history_rows(entries: Vec<gouvernail_core::audit::AuditEntry>) -> Vec<History
                         .iter()
                         .map(|c| {
                             let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("—").to_owned();
-                            format!("{} · {} : {} → {}", s("element"), s("champ"), s("avant"), s("apres"))
+                            format!(
+                                "{} · {} : {} → {}",
+                                s("element"),
+                                s("champ"),
+                                s("avant"),
+                                s("apres")
+                            )
                         })
                         .collect()
                 })
@@ -1441,7 +1485,12 @@ fn history_rows(entries: Vec<gouvernail_core::audit::AuditEntry>) -> Vec<History
         .collect()
 }
 
-async fn render_convention(ctx: &PageCtx, state: &AppState, id: &str, failure: Option<Failure>) -> PageResponse {
+async fn render_convention(
+    ctx: &PageCtx,
+    state: &AppState,
+    id: &str,
+    failure: Option<Failure>,
+) -> PageResponse {
     let p = ctx.require_user()?;
     let today = conv::today();
     let v = conv::get_convention(&state.db, p, id, today)
@@ -1539,7 +1588,11 @@ async fn render_convention(ctx: &PageCtx, state: &AppState, id: &str, failure: O
     Ok((status, html).into_response())
 }
 
-async fn convention_page(ctx: PageCtx, State(state): State<AppState>, Path(id): Path<String>) -> PageResponse {
+async fn convention_page(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResponse {
     render_convention(&ctx, &state, &id, None).await
 }
 
@@ -1570,7 +1623,10 @@ async fn record_event(
                 .map(|_| ())
         }
         (Err(e), _) => Err(e),
-        (Ok(()), None) => Err(CoreError::Validation(vec![FieldError::new("date", "obligatoire")])),
+        (Ok(()), None) => Err(CoreError::Validation(vec![FieldError::new(
+            "date",
+            "obligatoire",
+        )])),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/conventions/{id}")).into_response()),
@@ -1613,14 +1669,18 @@ async fn versions_page(
     let v = conv::get_convention(&state.db, p, &id, conv::today())
         .await
         .map_err(|e| ctx.error(e))?;
-    let versions = conv::versions(&state.db, p, &id).await.map_err(|e| ctx.error(e))?;
+    let versions = conv::versions(&state.db, p, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let number = |name: &str, text: Option<&str>| -> Result<Option<i64>, PageError> {
         match text.map(str::trim).filter(|t| !t.is_empty()) {
             None => Ok(None),
-            Some(t) => t
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| ctx.error(CoreError::bad_request(name, format!("« {t} » : numéro de version attendu")))),
+            Some(t) => t.parse::<i64>().map(Some).map_err(|_| {
+                ctx.error(CoreError::bad_request(
+                    name,
+                    format!("« {t} » : numéro de version attendu"),
+                ))
+            }),
         }
     };
     let a = number("a", q.a.as_deref())?;
@@ -1774,7 +1834,11 @@ async fn report_commitment(
 ) -> PageResponse {
     let p = ctx.require_user()?;
     let fields = Fields(pairs);
-    let clearable = |name: &str| fields.get(name).map(|v| Some(v.trim().to_owned()).filter(|v| !v.is_empty()));
+    let clearable = |name: &str| {
+        fields
+            .get(name)
+            .map(|v| Some(v.trim().to_owned()).filter(|v| !v.is_empty()))
+    };
     let report = CommitmentReport {
         status: fields.opt("statut"),
         evidence_note: fields.get("note").map(str::to_owned),
@@ -1786,7 +1850,11 @@ async fn report_commitment(
         Ok(s) if s.commitment.convention_id == id => {
             Ok(Redirect::to(&format!("/conventions/{id}#engagements")).into_response())
         }
-        Ok(s) => Ok(Redirect::to(&format!("/conventions/{}#engagements", s.commitment.convention_id)).into_response()),
+        Ok(s) => Ok(Redirect::to(&format!(
+            "/conventions/{}#engagements",
+            s.commitment.convention_id
+        ))
+        .into_response()),
         Err(e) => {
             let f = failure(&ctx, &fields, e)?;
             render_report(&ctx, &state, &id, &eid, Some(f)).await
@@ -1916,6 +1984,9 @@ mod tests {
         assert_eq!(renamed[0].field, "parties[2].siren");
         assert_eq!(renamed[1].field, "engagements[1].partie");
         let fields = Fields(vec![("cofinancements[0].tauxMin".into(), "52,5".into())]);
-        assert_eq!(fields.rate("cofinancements[0].tauxMin", &mut Vec::new()), Some(5250));
+        assert_eq!(
+            fields.rate("cofinancements[0].tauxMin", &mut Vec::new()),
+            Some(5250)
+        );
     }
 }

@@ -63,16 +63,31 @@ pub fn document(ctx: &PageCtx, v: &ConventionView, today: time::Date) -> Value {
         })
         .collect();
     let mut facts = vec![
-        json!([ctx.t("conv-status"), ctx.label("conv-status", v.standing.status.as_str())]),
-        json!([ctx.t("conv-effective-date"), date(v.standing.start.or(c.effective_date))]),
+        json!([
+            ctx.t("conv-status"),
+            ctx.label("conv-status", v.standing.status.as_str())
+        ]),
+        json!([
+            ctx.t("conv-effective-date"),
+            date(v.standing.start.or(c.effective_date))
+        ]),
         json!([ctx.t("conv-end-date"), date(v.standing.end.or(c.end_date))]),
     ];
     if let Some(months) = c.duration_months {
-        facts.push(json!([ctx.t("conv-duration"), format!("{months} {}", ctx.t("conv-months"))]));
+        facts.push(json!([
+            ctx.t("conv-duration"),
+            format!("{months} {}", ctx.t("conv-months"))
+        ]));
     }
-    facts.push(json!([ctx.t("conv-renewal"), ctx.label("conv-renewal", &c.renewal)]));
+    facts.push(json!([
+        ctx.t("conv-renewal"),
+        ctx.label("conv-renewal", &c.renewal)
+    ]));
     if let Some(months) = c.notice_months {
-        facts.push(json!([ctx.t("conv-notice"), format!("{months} {}", ctx.t("conv-months"))]));
+        facts.push(json!([
+            ctx.t("conv-notice"),
+            format!("{months} {}", ctx.t("conv-months"))
+        ]));
     }
     if let Some((_, title)) = &v.parent {
         facts.push(json!([ctx.t("conv-parent"), title]));
