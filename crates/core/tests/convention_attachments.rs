@@ -98,9 +98,15 @@ async fn writers_attach_readers_download_and_others_see_nothing() -> R {
         field(attachment::upload(db, &storage, &dan, id, "setup.pdf", b"MZ\x90\x00\x03\x00").await),
         "fichier"
     );
-    assert_eq!(field(attachment::upload(db, &storage, &dan, id, "vide.txt", b"").await), "fichier");
+    assert_eq!(
+        field(attachment::upload(db, &storage, &dan, id, "vide.txt", b"").await),
+        "fichier"
+    );
     let big = [b'a'; 2048];
-    assert_eq!(field(attachment::upload(db, &storage, &dan, id, "long.txt", &big).await), "fichier");
+    assert_eq!(
+        field(attachment::upload(db, &storage, &dan, id, "long.txt", &big).await),
+        "fichier"
+    );
 
     // The collectivité reads and downloads, but does not attach nor remove.
     let listed = attachment::list(db, &cd35, id).await?;

@@ -331,6 +331,22 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::convention::api::history))
         .routes(routes!(crate::convention::api::list_commitments))
         .routes(routes!(crate::convention::api::report_commitment))
+        .routes(routes!(
+            crate::convention::api::download_piece,
+            crate::convention::api::delete_piece
+        ))
+        .merge(
+            // Uploads may exceed the default body limit (the configured one is checked as
+            // the file is read).
+            OpenApiRouter::new()
+                .routes(routes!(
+                    crate::convention::api::list_pieces,
+                    crate::convention::api::upload_piece
+                ))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::convention::api::UPLOAD_CEILING,
+                )),
+        )
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,

@@ -196,6 +196,9 @@ struct World {
     /// Per académie (14, 02): a signed convention with its collectivité, and the commitment
     /// that collectivité owes.
     conv: BTreeMap<&'static str, ConvIds>,
+    /// Where the attachments of the world are kept.
+    storage: gouvernail_core::convention::attachment::Storage,
+    _files: tempfile::TempDir,
     _t: TestDb,
 }
 
@@ -221,6 +224,8 @@ fn minutes_rule(role: Option<&str>, academie: &str) -> Exp {
 struct ConvIds {
     convention: String,
     commitment: String,
+    /// An attachment of the convention.
+    piece: String,
 }
 
 /// The collectivité party of each académie's conventions: the Département d'Ille-et-Vilaine
@@ -259,6 +264,7 @@ fn conv_input(a: &str, signed: bool, title: &str) -> Result<gouvernail_core::con
 async fn conv_world(
     db: &Db,
     admin: &gouvernail_core::identity::Principal,
+    storage: &gouvernail_core::convention::attachment::Storage,
 ) -> Result<BTreeMap<&'static str, ConvIds>, E> {
     use gouvernail_core::convention::service as conv;
     let mut out = BTreeMap::new();
@@ -271,11 +277,22 @@ async fn conv_world(
             .commitment
             .id
             .clone();
+        let piece = gouvernail_core::convention::attachment::upload(
+            db,
+            storage,
+            admin,
+            &v.convention.id,
+            "convention-signee.pdf",
+            b"%PDF-1.7\n",
+        )
+        .await?
+        .id;
         out.insert(
             a,
             ConvIds {
                 convention: v.convention.id,
                 commitment,
+                piece,
             },
         );
     }
@@ -685,8 +702,17 @@ async fn world() -> Result<World, E> {
         action_ids.push(action.action.id);
     }
     let gov = gov_world(&db, &admin).await?;
-    let conv = conv_world(&db, &admin).await?;
-    let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
+    let files = tempfile::tempdir()?;
+    let storage = gouvernail_core::convention::attachment::Storage {
+        dir: files.path().to_owned(),
+        max_bytes: gouvernail_core::convention::attachment::DEFAULT_MAX_BYTES,
+    };
+    let conv = conv_world(&db, &admin, &storage).await?;
+    let config = WebConfig {
+        storage: storage.clone(),
+        ..WebConfig::default()
+    };
+    let router = gouvernail_web::router(AppState::new(db.clone(), config));
     Ok(World {
         gov,
         conv,
@@ -704,6 +730,8 @@ async fn world() -> Result<World, E> {
         strategy_id: tree.strategy.id,
         objective_id,
         project_id: project.project.id,
+        storage,
+        _files: files,
         _t: t,
     })
 }
@@ -745,6 +773,18 @@ async fn call(
         req = req.header("authorization", format!("Bearer {token}"));
     }
     let req = match body {
+        // A file upload: `{"$multipart": {"nom": …, "contenu": …}}` is sent as a form.
+        Some(b) if b.get("$multipart").is_some() => {
+            let file = &b["$multipart"];
+            let form = format!(
+                "--matrice\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n{}\r\n--matrice--\r\n",
+                file["nom"].as_str().unwrap_or("piece"),
+                file["contenu"].as_str().unwrap_or("")
+            );
+            req.header("content-type", "multipart/form-data; boundary=matrice")
+                .body(Body::from(form))?
+        }
         Some(b) => req
             .header("content-type", "application/json")
             .body(Body::from(b.to_string()))?,
@@ -1053,7 +1093,45 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 Some(conv_text(a, false, "Nouvelle convention")),
             )
         }),
+        "GET /api/v1/conventions/{id}/pieces/{piece}" => per_academie(role, conv_read, |a| {
+            (
+                format!(
+                    "/api/v1/conventions/{}/pieces/{}",
+                    w.conv[a].convention, w.conv[a].piece
+                ),
+                None,
+            )
+        }),
+        "POST /api/v1/conventions/{id}/pieces" => per_academie(role, conv_write, |a| {
+            (
+                format!("/api/v1/conventions/{}/pieces", w.conv[a].convention),
+                Some(json!({ "$multipart": { "nom": "annexe.txt", "contenu": "Annexe technique" } })),
+            )
+        }),
+        "DELETE /api/v1/conventions/{id}/pieces/{piece}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let piece = gouvernail_core::convention::attachment::upload(
+                    &w.db,
+                    &w.storage,
+                    &admin,
+                    &w.conv[a].convention,
+                    "a-retirer.txt",
+                    b"Erreur de fichier",
+                )
+                .await?;
+                v.push(Case {
+                    uri: format!("/api/v1/conventions/{}/pieces/{}", w.conv[a].convention, piece.id),
+                    body: None,
+                    expect: conv_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
         "GET /api/v1/conventions/{id}"
+        | "GET /api/v1/conventions/{id}/pieces"
         | "GET /api/v1/conventions/{id}/versions"
         | "GET /api/v1/conventions/{id}/historique"
         | "GET /api/v1/conventions/{id}/comparaison"
@@ -1063,6 +1141,7 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 "GET /api/v1/conventions/{id}/historique" => "/historique",
                 "GET /api/v1/conventions/{id}/comparaison" => "/comparaison?a=0&b=0",
                 "GET /api/v1/conventions/{id}/pdf" => "/pdf",
+                "GET /api/v1/conventions/{id}/pieces" => "/pieces",
                 _ => "",
             };
             per_academie(role, conv_read, |a| {

@@ -881,3 +881,100 @@ mod pdf_text {
         fn pop_transparency_group(&mut self) {}
     }
 }
+
+/// A multipart form with one file in the field `fichier`.
+async fn upload(app: &App, token: &str, uri: &str, name: &str, content: &[u8]) -> Result<Answer, E> {
+    let mut body = format!(
+        "--limite\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(b"\r\n--limite--\r\n");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "multipart/form-data; boundary=limite")
+        .body(Body::from(body))?;
+    let response = app.router.clone().oneshot(req).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes().to_vec();
+    Ok(Answer {
+        status,
+        content_type: String::new(),
+        body,
+    })
+}
+
+#[tokio::test]
+async fn attachments_are_uploaded_checked_downloaded_as_files_and_removed() -> Result<(), E> {
+    let t = TestDb::new(Seed::Referential).await?;
+    let files = tempfile::tempdir()?;
+    let dan = token_of(&t.db, "dan@rennes.fr", Role::Dan, RENNES).await?;
+    let cd35 = token_of(
+        &t.db,
+        "numerique@ille-et-vilaine.fr",
+        Role::RepresentantCollectivite,
+        CD35,
+    )
+    .await?;
+    let config = WebConfig {
+        storage: gouvernail_core::convention::attachment::Storage {
+            dir: files.path().to_owned(),
+            max_bytes: 64,
+        },
+        ..WebConfig::default()
+    };
+    let app = App {
+        router: gouvernail_web::router(AppState::new(t.db.clone(), config)),
+        dan,
+        cd35: cd35.clone(),
+        cd13: String::new(),
+        _t: t,
+    };
+    let c = create(&app, signed_text("Convention avec pièces", json!([]), json!([]))).await?;
+    let pieces = format!("/api/v1/conventions/{}/pieces", s(&c["id"]));
+    let pdf = b"%PDF-1.7\n% scan signe\n";
+    let sent = upload(&app, &app.dan, &pieces, "../scan signé.pdf", pdf).await?;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    let piece = sent.json();
+    assert_eq!(piece["nom"], "scan signé.pdf");
+    assert_eq!(piece["type"], "application/pdf");
+    assert_eq!(s(&piece["sha256"]).len(), 64);
+    // Refused: not a known type, too large, or not a writer.
+    let exe = upload(&app, &app.dan, &pieces, "setup.pdf", b"MZ\x90\x00\x03").await?;
+    assert_eq!(exe.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(exe.fields(), ["fichier"]);
+    let big = upload(&app, &app.dan, &pieces, "long.txt", &[b'a'; 100]).await?;
+    assert_eq!(big.fields(), ["fichier"], "{}", big.text());
+    let reader = upload(&app, &app.cd35, &pieces, "annexe.txt", b"annexe").await?;
+    assert_eq!(reader.status, StatusCode::FORBIDDEN);
+    // Readers list and download, as a file.
+    let list = call(&app, Method::GET, &pieces, Some(&cd35), None).await?;
+    assert_eq!(list.json().as_array().map(Vec::len), Some(1));
+    let req = Request::builder()
+        .uri(s(&piece["url"]))
+        .header("authorization", format!("Bearer {cd35}"))
+        .body(Body::empty())?;
+    let response = app.router.clone().oneshot(req).await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    let disposition = headers[header::CONTENT_DISPOSITION].to_str()?;
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''scan%20sign%C3%A9.pdf"),
+        "{disposition}"
+    );
+    assert_eq!(response.into_body().collect().await?.to_bytes().as_ref(), pdf);
+    // Removed by the DAN.
+    let url = s(&piece["url"]);
+    let refused = call(&app, Method::DELETE, &url, Some(&cd35), None).await?;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let removed = call(&app, Method::DELETE, &url, Some(&app.dan), None).await?;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let gone = call(&app, Method::GET, &url, Some(&app.dan), None).await?;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    Ok(())
+}

@@ -136,11 +136,9 @@ fn io(e: std::io::Error) -> CoreError {
 
 /// The convention, readable by `by` (else `NotFound`); whether they write it.
 async fn writer(db: &Db, by: &Principal, convention_id: &str) -> CoreResult<bool> {
-    Ok(
-        service::get_convention(db, by, convention_id, service::today())
-            .await?
-            .can_write,
-    )
+    Ok(service::get_convention(db, by, convention_id, service::today())
+        .await?
+        .can_write)
 }
 
 /// Adds an attachment to a convention: its writers only; the size and the type are checked.
@@ -255,7 +253,13 @@ pub async fn download(
 }
 
 /// Removes an attachment: the convention's writers only.
-pub async fn delete(db: &Db, storage: &Storage, by: &Principal, convention_id: &str, id: &str) -> CoreResult<()> {
+pub async fn delete(
+    db: &Db,
+    storage: &Storage,
+    by: &Principal,
+    convention_id: &str,
+    id: &str,
+) -> CoreResult<()> {
     if !writer(db, by, convention_id).await? {
         return Err(CoreError::Forbidden);
     }
@@ -298,15 +302,24 @@ mod tests {
         );
         assert_eq!(detect(&[0xff, 0xd8, 0xff, 0xe0], "a.jpg"), Some("image/jpeg"));
         assert_eq!(
-            detect(b"PK\x03\x04....mimetypeapplication/vnd.oasis.opendocument.text", "a.odt"),
+            detect(
+                b"PK\x03\x04....mimetypeapplication/vnd.oasis.opendocument.text",
+                "a.odt"
+            ),
             Some("application/vnd.oasis.opendocument.text")
         );
         assert_eq!(
-            detect(b"PK\x03\x04....[Content_Types].xml....word/document.xml", "a.docx"),
+            detect(
+                b"PK\x03\x04....[Content_Types].xml....word/document.xml",
+                "a.docx"
+            ),
             Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
         );
         assert_eq!(detect(b"PK\x03\x04 random zip", "a.zip"), None);
-        assert_eq!(detect(b"uai;nom\n0350001A;Coll\xc3\xa8ge", "liste.CSV"), Some("text/csv"));
+        assert_eq!(
+            detect(b"uai;nom\n0350001A;Coll\xc3\xa8ge", "liste.CSV"),
+            Some("text/csv")
+        );
         assert_eq!(detect(b"notes", "notes.txt"), Some("text/plain"));
         assert_eq!(detect(b"MZ\x90\x00\x03", "setup.pdf"), None);
         assert_eq!(detect(b"", "vide.txt"), None);
@@ -315,7 +328,10 @@ mod tests {
     #[test]
     fn names_are_reduced_to_a_safe_file_name() {
         assert_eq!(sanitize_name("../../etc/passwd"), "passwd");
-        assert_eq!(sanitize_name("C:\\scans\\convention signée.pdf"), "convention signée.pdf");
+        assert_eq!(
+            sanitize_name("C:\\scans\\convention signée.pdf"),
+            "convention signée.pdf"
+        );
         assert_eq!(sanitize_name(".htaccess"), "htaccess");
         assert_eq!(sanitize_name("a<b>\"c\".pdf"), "a_b__c_.pdf");
         assert_eq!(sanitize_name("   "), "piece");

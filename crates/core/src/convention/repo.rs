@@ -544,7 +544,8 @@ pub async fn rewrite_initial_version(
 
 // --- Attachments ----------------------------------------------------------------------------
 
-const ATTACHMENT_COLUMNS: &str = "id, convention_id, name, content_type, size_bytes, sha256, created_by, created_at";
+const ATTACHMENT_COLUMNS: &str =
+    "id, convention_id, name, content_type, size_bytes, sha256, created_by, created_at";
 
 pub async fn insert_attachment(tx: &mut Tx, a: &super::attachment::Attachment) -> CoreResult<()> {
     tx.execute(Sql::insert(

@@ -7,9 +7,10 @@
 //! (`"12 000,50"`) or a JSON number, never computed in floating point here.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use gouvernail_core::convention::attachment;
 use gouvernail_core::convention::service as conv;
 use gouvernail_core::convention::*;
 use gouvernail_core::{CoreError, FieldError, money};
@@ -1278,4 +1279,195 @@ pub async fn report_commitment(
             .await?
             .into(),
     ))
+}
+
+// --- Attachments ----------------------------------------------------------------------------
+
+/// The ceiling of an upload's body; the configured size limit is checked while reading.
+pub const UPLOAD_CEILING: usize = 256 * 1024 * 1024;
+
+/// An attachment of a convention.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PieceDto {
+    pub id: String,
+    /// The file name (made safe).
+    pub nom: String,
+    /// Found from the file's first bytes.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub taille: i64,
+    /// SHA-256, lowercase hexadecimal.
+    pub sha256: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String)]
+    pub ajoutee_le: time::OffsetDateTime,
+    /// Where to download it.
+    pub url: String,
+}
+
+impl From<attachment::Attachment> for PieceDto {
+    fn from(a: attachment::Attachment) -> Self {
+        Self {
+            url: format!("/api/v1/conventions/{}/pieces/{}", a.convention_id, a.id),
+            id: a.id,
+            nom: a.name,
+            kind: a.content_type,
+            taille: a.size_bytes,
+            sha256: a.sha256,
+            ajoutee_le: a.created_at,
+        }
+    }
+}
+
+/// The file of a multipart form (its field `fichier`), read up to the configured limit.
+pub async fn read_file(mut form: Multipart, max: usize) -> Result<(String, Vec<u8>), CoreError> {
+    let bad = |message: String| CoreError::Validation(vec![FieldError::new("fichier", message)]);
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("formulaire illisible : {e}")))?
+    {
+        if field.name() != Some("fichier") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("piece").to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| bad(format!("envoi interrompu : {e}")))?
+        {
+            if bytes.len() + chunk.len() > max {
+                return Err(bad(format!(
+                    "le fichier dépasse la taille maximale ({} Mio)",
+                    max / (1024 * 1024)
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok((name, bytes));
+    }
+    Err(bad("aucun fichier envoyé (champ « fichier »)".to_owned()))
+}
+
+/// Attaches a file (signed scan, annex) to a convention: multipart, field `fichier`; PDF,
+/// PNG, JPEG, ODT, ODS, DOCX, XLSX, CSV or text, up to the configured size (20 Mio by
+/// default). The convention's writers only.
+#[utoipa::path(post, path = "/api/v1/conventions/{id}/pieces", tag = "conventions",
+    params(("id" = String, Path, description = "Identifiant de la convention.")),
+    request_body(content_type = "multipart/form-data", description = "Le fichier, dans le champ `fichier`."),
+    responses(
+        (status = 201, description = "La pièce jointe.", body = PieceDto),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 403, description = "Pas rédacteur de la convention.", body = ErrorBody),
+        (status = 404, description = "Convention inconnue (ou non visible).", body = ErrorBody),
+        (status = 422, description = "Fichier refusé (champ fichier : type, taille).", body = ErrorBody)
+    ))]
+pub async fn upload_piece(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(id): Path<String>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<PieceDto>)> {
+    let form = form.map_err(|e| CoreError::Validation(vec![FieldError::new("fichier", e.body_text())]))?;
+    let storage = &state.config.storage;
+    let (name, bytes) = read_file(form, storage.max_bytes).await?;
+    let a = attachment::upload(&state.db, storage, &p, &id, &name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+/// The attachments of a convention.
+#[utoipa::path(get, path = "/api/v1/conventions/{id}/pieces", tag = "conventions",
+    params(("id" = String, Path, description = "Identifiant de la convention.")),
+    responses(
+        (status = 200, description = "Les pièces jointes, les plus récentes d'abord.", body = Vec<PieceDto>),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 404, description = "Convention inconnue (ou non visible).", body = ErrorBody)
+    ))]
+pub async fn list_pieces(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<PieceDto>>> {
+    Ok(Json(
+        attachment::list(&state.db, &p, &id)
+            .await?
+            .into_iter()
+            .map(PieceDto::from)
+            .collect(),
+    ))
+}
+
+/// `attachment; filename="…"` with an ASCII fallback and the UTF-8 name.
+fn disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        crate::pages::url_encode(name)
+    )
+}
+
+/// Downloads an attachment (as a file, never shown inline).
+#[utoipa::path(get, path = "/api/v1/conventions/{id}/pieces/{piece}", tag = "conventions",
+    params(("id" = String, Path, description = "Identifiant de la convention."),
+        ("piece" = String, Path, description = "Identifiant de la pièce jointe.")),
+    responses(
+        (status = 200, description = "Le fichier."),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 404, description = "Inconnue (ou non visible).", body = ErrorBody)
+    ))]
+pub async fn download_piece(
+    State(state): State<AppState>,
+    User(p): User,
+    Path((id, piece)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let (a, bytes) = attachment::download(&state.db, &state.config.storage, &p, &id, &piece).await?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&a.content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition(&a.name)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+/// Removes an attachment: the convention's writers only.
+#[utoipa::path(delete, path = "/api/v1/conventions/{id}/pieces/{piece}", tag = "conventions",
+    params(("id" = String, Path, description = "Identifiant de la convention."),
+        ("piece" = String, Path, description = "Identifiant de la pièce jointe.")),
+    responses(
+        (status = 204, description = "Retirée."),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 403, description = "Pas rédacteur de la convention.", body = ErrorBody),
+        (status = 404, description = "Inconnue (ou non visible).", body = ErrorBody)
+    ))]
+pub async fn delete_piece(
+    State(state): State<AppState>,
+    User(p): User,
+    Path((id, piece)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    attachment::delete(&state.db, &state.config.storage, &p, &id, &piece).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

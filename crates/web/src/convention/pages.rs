@@ -50,6 +50,11 @@ pub fn routes() -> Router<AppState> {
         .route("/conventions/{id}/evenements", post(record_event))
         .route("/conventions/{id}/versions", get(versions_page))
         .route(
+            "/conventions/{id}/pieces",
+            post(upload_piece).layer(axum::extract::DefaultBodyLimit::max(super::api::UPLOAD_CEILING)),
+        )
+        .route("/conventions/{id}/pieces/{pid}/suppression", post(delete_piece))
+        .route(
             "/conventions/{id}/engagements/{eid}",
             get(report_page).post(report_commitment),
         )
@@ -1374,6 +1379,10 @@ struct ConventionPage {
     amendable: bool,
     event_inputs: Vec<Input>,
     event_summary: Vec<Summary>,
+    pieces: Vec<gouvernail_core::convention::attachment::Attachment>,
+    /// The upload's error, next to the file input.
+    upload_error: Option<String>,
+    max_upload_mib: usize,
     pdf: bool,
     message: Option<String>,
 }
@@ -1557,15 +1566,24 @@ async fn render_convention(
         }
     };
     let event_inputs = event_groups(ctx, &values, &errors);
+    let file = Builder {
+        values: &values,
+        errors: &errors,
+    }
+    .input("fichier", ctx.t("conv-file"), Kind::Text);
+    let upload_error = file.error.clone();
     let event_summary = summary(
         &[Group {
             id: "evenement".into(),
             legend: String::new(),
-            inputs: event_inputs.clone(),
+            inputs: event_inputs.iter().cloned().chain([file]).collect(),
             hidden: Vec::new(),
         }],
         &errors,
     );
+    let pieces = gouvernail_core::convention::attachment::list(&state.db, p, id)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let reason = reason(ctx, &v);
     let crumbs = Crumbs::new(v.convention.title.clone()).link("/conventions", ctx.t("conv-register"));
     let html = ctx.render(&ConventionPage {
@@ -1581,6 +1599,9 @@ async fn render_convention(
         amendable,
         event_inputs,
         event_summary,
+        pieces,
+        upload_error,
+        max_upload_mib: state.config.storage.max_bytes / (1024 * 1024),
         pdf: cfg!(feature = "pdf"),
         message,
         v,
@@ -1632,6 +1653,53 @@ async fn record_event(
         Ok(()) => Ok(Redirect::to(&format!("/conventions/{id}")).into_response()),
         Err(e) => {
             let f = failure(&ctx, &fields, e)?;
+            render_convention(&ctx, &state, &id, Some(f)).await
+        }
+    }
+}
+
+async fn upload_piece(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> PageResponse {
+    use gouvernail_core::convention::attachment;
+    let p = ctx.require_user()?;
+    let storage = &state.config.storage;
+    let result = match form {
+        Ok(form) => match super::api::read_file(form, storage.max_bytes).await {
+            Ok((name, bytes)) => attachment::upload(&state.db, storage, p, &id, &name, &bytes)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(CoreError::Validation(vec![FieldError::new(
+            "fichier",
+            e.body_text(),
+        )])),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/conventions/{id}#pieces")).into_response()),
+        Err(e) => {
+            let f = failure(&ctx, &Fields::default(), e)?;
+            render_convention(&ctx, &state, &id, Some(f)).await
+        }
+    }
+}
+
+async fn delete_piece(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path((id, pid)): Path<(String, String)>,
+) -> PageResponse {
+    let p = ctx.require_user()?;
+    match gouvernail_core::convention::attachment::delete(&state.db, &state.config.storage, p, &id, &pid)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/conventions/{id}#pieces")).into_response()),
+        Err(e) => {
+            let f = failure(&ctx, &Fields::default(), e)?;
             render_convention(&ctx, &state, &id, Some(f)).await
         }
     }
