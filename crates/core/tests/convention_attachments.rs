@@ -110,7 +110,7 @@ async fn writers_attach_readers_download_and_others_see_nothing() -> R {
 
     // The collectivité reads and downloads, but does not attach nor remove.
     let listed = attachment::list(db, &cd35, id).await?;
-    assert_eq!(listed, [a.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&a));
     let (got, bytes) = attachment::download(db, &storage, &cd35, id, &a.id).await?;
     assert_eq!((got.name.as_str(), bytes), ("convention signée.pdf", pdf.clone()));
     assert!(matches!(
