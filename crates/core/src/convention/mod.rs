@@ -4,7 +4,9 @@
 //! numbered versions that can be compared, and a status always computed from the dates and
 //! events (never stored). See `NOTES.md` beside this file.
 
+pub mod alerts;
 pub mod attachment;
+pub mod demo;
 pub mod model;
 pub mod repo;
 pub mod service;

@@ -656,3 +656,9 @@ conv-remove = Remove
 conv-file-add = Attach a file (signed scan, annex)
 conv-file-hint = PDF, PNG, JPEG, ODT, ODS, DOCX, XLSX, CSV or text; at most
 conv-file-send = Attach
+# Charts (crates/web/src/charts)
+chart-nd = n/a
+chart-no-data = no data
+chart-nd-legend = n/a: no data
+chart-target = Target
+chart-overseas = Overseas

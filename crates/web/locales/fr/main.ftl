@@ -656,3 +656,9 @@ conv-remove = Retirer
 conv-file-add = Joindre un fichier (scan signé, annexe)
 conv-file-hint = PDF, PNG, JPEG, ODT, ODS, DOCX, XLSX, CSV ou texte ; au plus
 conv-file-send = Joindre
+# Charts (crates/web/src/charts)
+chart-nd = n.d.
+chart-no-data = aucune donnée
+chart-nd-legend = n.d. : aucune donnée
+chart-target = Cible
+chart-overseas = Outre-mer
