@@ -60,6 +60,12 @@ struct ServeArgs {
     /// OpenID Connect client secret (prefer the environment variable).
     #[arg(long, env = "GOUVERNAIL_OIDC_CLIENT_SECRET", hide_env_values = true)]
     oidc_client_secret: Option<String>,
+    /// Where files are kept (the attachments of conventions), created when needed.
+    #[arg(long, env = "GOUVERNAIL_DATA_DIR", default_value = "donnees")]
+    data_dir: std::path::PathBuf,
+    /// The largest attachment accepted, in MiB.
+    #[arg(long, env = "GOUVERNAIL_MAX_UPLOAD_MIB", default_value_t = 20)]
+    max_upload_mib: usize,
 }
 
 #[derive(Subcommand)]
@@ -314,6 +320,10 @@ fn web_config(serve: &ServeArgs, demo: bool) -> anyhow::Result<WebConfig> {
         demo,
         public_url,
         oidc,
+        storage: gouvernail_core::convention::attachment::Storage {
+            dir: serve.data_dir.clone(),
+            max_bytes: serve.max_upload_mib.saturating_mul(1024 * 1024),
+        },
     })
 }
 

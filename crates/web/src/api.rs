@@ -157,6 +157,7 @@ pub fn map_page<A, B>(page: Page<A>, f: impl FnMut(A) -> B) -> Page<B> {
         (name = "indicateurs", description = "Dictionnaire des indicateurs, cibles, valeurs (saisie, validation, verrouillage, réouverture), consolidation du territoire avec complétude et détail, imports CSV/XLSX, campagnes de remontée."),
         (name = "donnees-ouvertes", description = "Indicateurs publics en CSV et JSON avec leur schéma TableSchema, sans authentification."),
         (name = "equipement", description = "Inventaires des établissements (déclarations, imports détaillés, effectifs, taux d'équipement), plans d'acquisition et de maintenance des collectivités, besoins des projets et actions, analyse des écarts."),
+        (name = "conventions", description = "Conventions et engagements réciproques : parties, engagements et leur suivi, annexe financière, avenants et versions, vues croisées par organisation, PDF."),
         (name = "identite", description = "Comptes, rôles sur un périmètre, jetons d'API et journal d'audit."),
         (name = "exploitation", description = "Santé du service.")
     ),
@@ -377,6 +378,37 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(crate::equipment::api::gaps))
         .routes(routes!(crate::equipment::api::gap_list))
+        .routes(routes!(
+            crate::convention::api::list_conventions,
+            crate::convention::api::create_convention
+        ))
+        .routes(routes!(
+            crate::convention::api::get_convention,
+            crate::convention::api::update_convention
+        ))
+        .routes(routes!(crate::convention::api::record_event))
+        .routes(routes!(crate::convention::api::apply_amendment))
+        .routes(routes!(crate::convention::api::versions))
+        .routes(routes!(crate::convention::api::compare_versions))
+        .routes(routes!(crate::convention::api::history))
+        .routes(routes!(crate::convention::api::list_commitments))
+        .routes(routes!(crate::convention::api::report_commitment))
+        .routes(routes!(
+            crate::convention::api::download_piece,
+            crate::convention::api::delete_piece
+        ))
+        .merge(
+            // Uploads may exceed the default body limit (the configured one is checked as
+            // the file is read).
+            OpenApiRouter::new()
+                .routes(routes!(
+                    crate::convention::api::list_pieces,
+                    crate::convention::api::upload_piece
+                ))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::convention::api::UPLOAD_CEILING,
+                )),
+        )
         .routes(routes!(crate::auth::api::me))
         .routes(routes!(
             crate::auth::api::list_users,
@@ -400,6 +432,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     #[cfg(feature = "pdf")]
     let router = router
         .routes(routes!(crate::roadmap::pdf::roadmap_pdf))
-        .routes(routes!(crate::governance::pdf::minutes_pdf));
+        .routes(routes!(crate::governance::pdf::minutes_pdf))
+        .routes(routes!(crate::convention::pdf::convention_pdf));
     router.split_for_parts()
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod charts;
+pub mod convention;
 pub mod equipment;
 pub mod error;
 pub mod export;

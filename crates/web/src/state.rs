@@ -55,6 +55,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// Single sign-on, when configured.
     pub oidc: Option<OidcSettings>,
+    /// Where attachments are kept, and their largest size.
+    pub storage: gouvernail_core::convention::attachment::Storage,
 }
 
 impl Default for WebConfig {
@@ -64,6 +66,10 @@ impl Default for WebConfig {
             demo: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             oidc: None,
+            storage: gouvernail_core::convention::attachment::Storage {
+                dir: std::path::PathBuf::from("donnees"),
+                max_bytes: gouvernail_core::convention::attachment::DEFAULT_MAX_BYTES,
+            },
         }
     }
 }

@@ -200,6 +200,12 @@ struct World {
     /// Equipment: a lycée of the Région Bretagne (the collège 0351849V is the Département's),
     /// a plan of each, a need of the national project and one of each académie's action.
     equip: EquipIds,
+    /// Per académie (14, 02): a signed convention with its collectivité, and the commitment
+    /// that collectivité owes.
+    conv: BTreeMap<&'static str, ConvIds>,
+    /// Where the attachments of the world are kept.
+    storage: gouvernail_core::convention::attachment::Storage,
+    _files: tempfile::TempDir,
     _t: TestDb,
 }
 
@@ -341,6 +347,143 @@ fn minutes_rule(role: Option<&str>, academie: &str) -> Exp {
         (None, _) => Exp::Unauthenticated,
         (_, Exp::NotFound) => Exp::NotFound,
         (Some(_), _) => Exp::Forbidden,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ConvIds {
+    convention: String,
+    commitment: String,
+    /// An attachment of the convention.
+    piece: String,
+}
+
+/// The collectivité party of each académie's conventions: the Département d'Ille-et-Vilaine
+/// (the representative's own) for Rennes, the Bouches-du-Rhône for Aix-Marseille.
+fn conv_collectivite(academie: &str) -> &'static str {
+    if academie == "14" {
+        "collectivite:223500018"
+    } else {
+        "collectivite:221300015"
+    }
+}
+
+/// The text of a convention between académie `a` and its collectivité, signed when `signed`.
+fn conv_text(a: &str, signed: bool, title: &str) -> Value {
+    let signature = |d: &str| if signed { Some(d.to_owned()) } else { None };
+    json!({
+        "type": "bipartite",
+        "titre": title,
+        "parties": [
+            { "reference": format!("academie:{a}"), "representant": "Recteur", "qualite": "Recteur d'académie", "dateSignature": signature("2025-01-10") },
+            { "reference": conv_collectivite(a), "representant": "Président", "qualite": "Président du Département", "dateSignature": signature("2025-01-20") }
+        ],
+        "dateEffet": "2025-02-01",
+        "dateFin": "2029-01-31",
+        "engagements": [{ "partie": conv_collectivite(a), "categorie": "equipement", "description": "Équiper les collèges", "echeance": "2099-09-01" }],
+    })
+}
+
+/// The core input of [`conv_text`].
+fn conv_input(a: &str, signed: bool, title: &str) -> Result<gouvernail_core::convention::ConventionInput, E> {
+    let dto: gouvernail_web::convention::api::ConventionInputDto =
+        serde_json::from_value(conv_text(a, signed, title))?;
+    Ok(dto.input())
+}
+
+async fn conv_world(
+    db: &Db,
+    admin: &gouvernail_core::identity::Principal,
+    storage: &gouvernail_core::convention::attachment::Storage,
+) -> Result<BTreeMap<&'static str, ConvIds>, E> {
+    use gouvernail_core::convention::service as conv;
+    let mut out = BTreeMap::new();
+    for a in ["14", "02"] {
+        let v = conv::create_convention(db, admin, &conv_input(a, true, &format!("Convention {a}"))?).await?;
+        let commitment = v
+            .commitments
+            .first()
+            .ok_or("no commitment")?
+            .commitment
+            .id
+            .clone();
+        let piece = gouvernail_core::convention::attachment::upload(
+            db,
+            storage,
+            admin,
+            &v.convention.id,
+            "convention-signee.pdf",
+            b"%PDF-1.7\n",
+        )
+        .await?
+        .id;
+        out.insert(
+            a,
+            ConvIds {
+                convention: v.convention.id,
+                commitment,
+                piece,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// A fresh draft convention of académie `a` (for the cases that change a draft).
+async fn conv_draft(w: &World, a: &str) -> Result<(String, i64), E> {
+    let admin = admin_principal(&w.db, &w.callers).await?;
+    let v = gouvernail_core::convention::service::create_convention(
+        &w.db,
+        &admin,
+        &conv_input(a, false, "Projet")?,
+    )
+    .await?;
+    Ok((v.convention.id, v.convention.version))
+}
+
+/// Read a convention: the readers of any party's perimeter (the collectivité's
+/// representative reads those of its collectivité).
+fn conv_read(role: Option<&str>, academie: &str) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some("administrateur-national" | "pilote-national" | "expert") => Exp::Ok,
+        Some("recteur" | "dan" | "membre-dane" | "observateur" | "representant-collectivite")
+            if academie == "14" =>
+        {
+            Exp::Ok
+        }
+        Some(_) => Exp::NotFound,
+    }
+}
+
+/// Change a convention (text, events, amendments): a national administrator, or the
+/// recteur, DAN or DANE of a party académie; its other readers get 403.
+fn conv_write(role: Option<&str>, academie: &str) -> Exp {
+    match (role, conv_read(role, academie)) {
+        (None, _) => Exp::Unauthenticated,
+        (_, Exp::NotFound) => Exp::NotFound,
+        (Some("administrateur-national"), _) => Exp::Ok,
+        (Some("recteur" | "dan" | "membre-dane"), _) if academie == "14" => Exp::Ok,
+        (Some(_), _) => Exp::Forbidden,
+    }
+}
+
+/// Create a convention: only who would be one of its writers; no reading is involved.
+fn conv_create(role: Option<&str>, academie: &str) -> Exp {
+    match role {
+        None => Exp::Unauthenticated,
+        Some("administrateur-national") => Exp::Ok,
+        Some("recteur" | "dan" | "membre-dane") if academie == "14" => Exp::Ok,
+        Some(_) => Exp::Forbidden,
+    }
+}
+
+/// Report on the collectivité's commitment: the convention's writers, and that
+/// collectivité's representative.
+fn conv_report(role: Option<&str>, academie: &str) -> Exp {
+    match (role, conv_write(role, academie)) {
+        (Some("representant-collectivite"), Exp::Forbidden) => Exp::Ok,
+        (_, exp) => exp,
     }
 }
 
@@ -772,9 +915,20 @@ async fn world() -> Result<World, E> {
     let gov = gov_world(&db, &admin).await?;
     let (ind_values, campaign) = ind_world(&db, &admin).await?;
     let equip = equip_world(&db, &admin, &action_ids[0], &action_ids[1]).await?;
-    let router = gouvernail_web::router(AppState::new(db.clone(), WebConfig::default()));
+    let files = tempfile::tempdir()?;
+    let storage = gouvernail_core::convention::attachment::Storage {
+        dir: files.path().to_owned(),
+        max_bytes: gouvernail_core::convention::attachment::DEFAULT_MAX_BYTES,
+    };
+    let conv = conv_world(&db, &admin, &storage).await?;
+    let config = WebConfig {
+        storage: storage.clone(),
+        ..WebConfig::default()
+    };
+    let router = gouvernail_web::router(AppState::new(db.clone(), config));
     Ok(World {
         gov,
+        conv,
         ind_values,
         campaign,
         equip,
@@ -792,6 +946,8 @@ async fn world() -> Result<World, E> {
         strategy_id: tree.strategy.id,
         objective_id,
         project_id: project.project.id,
+        storage,
+        _files: files,
         _t: t,
     })
 }
@@ -837,6 +993,18 @@ async fn call(
         Some(Value::String(csv)) => req
             .header("content-type", "text/csv")
             .body(Body::from(csv.clone()))?,
+        // A file upload: `{"$multipart": {"nom": …, "contenu": …}}` is sent as a form.
+        Some(b) if b.get("$multipart").is_some() => {
+            let file = &b["$multipart"];
+            let form = format!(
+                "--matrice\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n{}\r\n--matrice--\r\n",
+                file["nom"].as_str().unwrap_or("piece"),
+                file["contenu"].as_str().unwrap_or("")
+            );
+            req.header("content-type", "multipart/form-data; boundary=matrice")
+                .body(Body::from(form))?
+        }
         Some(b) => req
             .header("content-type", "application/json")
             .body(Body::from(b.to_string()))?,
@@ -1126,6 +1294,145 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                     expect: academie_write(role, a),
                     label: a.into(),
                 });
+            }
+            v
+        }
+        "GET /api/v1/conventions" => one("/api/v1/conventions", None, any_account(role)),
+        "GET /api/v1/engagements" => {
+            let mut v = one("/api/v1/engagements", None, any_account(role));
+            v.extend(one(
+                "/api/v1/engagements?partie=collectivite:223500018",
+                None,
+                any_account(role),
+            ));
+            v
+        }
+        "POST /api/v1/conventions" => per_academie(role, conv_create, |a| {
+            (
+                "/api/v1/conventions".into(),
+                Some(conv_text(a, false, "Nouvelle convention")),
+            )
+        }),
+        "GET /api/v1/conventions/{id}/pieces/{piece}" => per_academie(role, conv_read, |a| {
+            (
+                format!(
+                    "/api/v1/conventions/{}/pieces/{}",
+                    w.conv[a].convention, w.conv[a].piece
+                ),
+                None,
+            )
+        }),
+        "POST /api/v1/conventions/{id}/pieces" => per_academie(role, conv_write, |a| {
+            (
+                format!("/api/v1/conventions/{}/pieces", w.conv[a].convention),
+                Some(json!({ "$multipart": { "nom": "annexe.txt", "contenu": "Annexe technique" } })),
+            )
+        }),
+        "DELETE /api/v1/conventions/{id}/pieces/{piece}" => {
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let piece = gouvernail_core::convention::attachment::upload(
+                    &w.db,
+                    &w.storage,
+                    &admin,
+                    &w.conv[a].convention,
+                    "a-retirer.txt",
+                    b"Erreur de fichier",
+                )
+                .await?;
+                v.push(Case {
+                    uri: format!("/api/v1/conventions/{}/pieces/{}", w.conv[a].convention, piece.id),
+                    body: None,
+                    expect: conv_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "GET /api/v1/conventions/{id}"
+        | "GET /api/v1/conventions/{id}/pieces"
+        | "GET /api/v1/conventions/{id}/versions"
+        | "GET /api/v1/conventions/{id}/historique"
+        | "GET /api/v1/conventions/{id}/comparaison"
+        | "GET /api/v1/conventions/{id}/pdf" => {
+            let suffix = match op {
+                "GET /api/v1/conventions/{id}/versions" => "/versions",
+                "GET /api/v1/conventions/{id}/historique" => "/historique",
+                "GET /api/v1/conventions/{id}/comparaison" => "/comparaison?a=0&b=0",
+                "GET /api/v1/conventions/{id}/pdf" => "/pdf",
+                "GET /api/v1/conventions/{id}/pieces" => "/pieces",
+                _ => "",
+            };
+            per_academie(role, conv_read, |a| {
+                (
+                    format!("/api/v1/conventions/{}{suffix}", w.conv[a].convention),
+                    None,
+                )
+            })
+        }
+        "PUT /api/v1/conventions/{id}" | "POST /api/v1/conventions/{id}/evenements" => {
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let (id, version) = conv_draft(w, a).await?;
+                let (uri, body) = if op.starts_with("PUT") {
+                    let mut text = conv_text(a, false, "Projet revu");
+                    text["version"] = json!(version);
+                    (format!("/api/v1/conventions/{id}"), text)
+                } else {
+                    (
+                        format!("/api/v1/conventions/{id}/evenements"),
+                        json!({ "version": version, "type": "negociation", "date": "2026-01-05" }),
+                    )
+                };
+                v.push(Case {
+                    uri,
+                    body: Some(body),
+                    expect: conv_write(role, a),
+                    label: a.into(),
+                });
+            }
+            v
+        }
+        "POST /api/v1/conventions/{id}/avenants" | "PATCH /api/v1/engagements/{id}" => {
+            use gouvernail_core::convention::service as conv;
+            let admin = admin_principal(&w.db, &w.callers).await?;
+            let mut v = Vec::new();
+            for a in ["14", "02"] {
+                let ids = &w.conv[a];
+                let current = conv::get_convention(&w.db, &admin, &ids.convention, conv::today()).await?;
+                let case = if op.starts_with("POST") {
+                    // The same text, its commitment kept by its code (the report cases use it).
+                    let mut text = conv_text(a, true, &format!("Convention {a}"));
+                    text["engagements"][0]["code"] = json!("E1");
+                    Case {
+                        uri: format!("/api/v1/conventions/{}/avenants", ids.convention),
+                        body: Some(json!({
+                            "version": current.convention.version, "date": "2026-01-15",
+                            "objet": format!("Avenant de {}", role.unwrap_or("anonyme")),
+                            "texte": text,
+                        })),
+                        expect: conv_write(role, a),
+                        label: a.into(),
+                    }
+                } else {
+                    let version = current
+                        .commitments
+                        .iter()
+                        .find(|c| c.commitment.id == ids.commitment)
+                        .ok_or("no commitment")?
+                        .commitment
+                        .version;
+                    Case {
+                        uri: format!("/api/v1/engagements/{}", ids.commitment),
+                        body: Some(
+                            json!({ "version": version, "statut": "en-cours", "note": format!("Par {}", role.unwrap_or("anonyme")) }),
+                        ),
+                        expect: conv_report(role, a),
+                        label: a.into(),
+                    }
+                };
+                v.push(case);
             }
             v
         }

@@ -5,6 +5,7 @@
 //! events (never stored). See `NOTES.md` beside this file.
 
 pub mod alerts;
+pub mod attachment;
 pub mod demo;
 pub mod model;
 pub mod repo;

@@ -541,3 +541,60 @@ pub async fn rewrite_initial_version(
     )
     .await
 }
+
+// --- Attachments ----------------------------------------------------------------------------
+
+const ATTACHMENT_COLUMNS: &str =
+    "id, convention_id, name, content_type, size_bytes, sha256, created_by, created_at";
+
+pub async fn insert_attachment(tx: &mut Tx, a: &super::attachment::Attachment) -> CoreResult<()> {
+    tx.execute(Sql::insert(
+        "convention_attachment",
+        vec![
+            ("id", a.id.as_str().into()),
+            ("convention_id", a.convention_id.as_str().into()),
+            ("name", a.name.as_str().into()),
+            ("content_type", a.content_type.as_str().into()),
+            ("size_bytes", a.size_bytes.into()),
+            ("sha256", a.sha256.as_str().into()),
+            ("created_by", a.created_by.as_deref().into()),
+            ("created_at", a.created_at.into()),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The attachments of a convention, the most recent first.
+pub async fn attachments_of(db: &Db, convention_id: &str) -> CoreResult<Vec<super::attachment::Attachment>> {
+    db.fetch_all(
+        Sql::new(&format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM convention_attachment WHERE convention_id = "
+        ))
+        .bind(convention_id)
+        .push(" ORDER BY created_at DESC, id DESC"),
+    )
+    .await
+}
+
+pub async fn find_attachment(
+    db: &Db,
+    convention_id: &str,
+    id: &str,
+) -> CoreResult<Option<super::attachment::Attachment>> {
+    db.fetch_optional(
+        Sql::new(&format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM convention_attachment WHERE convention_id = "
+        ))
+        .bind(convention_id)
+        .push(" AND id = ")
+        .bind(id),
+    )
+    .await
+}
+
+pub async fn delete_attachment(tx: &mut Tx, id: &str) -> CoreResult<()> {
+    tx.execute(Sql::new("DELETE FROM convention_attachment WHERE id = ").bind(id))
+        .await?;
+    Ok(())
+}
