@@ -797,7 +797,11 @@ async fn the_figures_by_academie_equal_a_sum_over_the_join_to_the_schools() -> R
         s_num: Option<i64>,
         s_den: Option<i64>,
     }
-    async fn by_join(db: &Db, expr: &str, filter: &str) -> Result<BTreeMap<String, (i64, i64, i64)>, CoreError> {
+    async fn by_join(
+        db: &Db,
+        expr: &str,
+        filter: &str,
+    ) -> Result<BTreeMap<String, (i64, i64, i64)>, CoreError> {
         let rows: Vec<Agg> = db
             .fetch_all(Sql::new(&format!(
                 "SELECT {expr} AS code, COUNT(*) AS n, CAST(SUM(v.numerator_e4) AS BIGINT) AS s_num, \
@@ -819,7 +823,14 @@ async fn the_figures_by_academie_equal_a_sum_over_the_join_to_the_schools() -> R
             })
             .collect())
     }
-    async fn check(db: &Db, admin: &Principal, perimeter: Option<&str>, level: &str, expr: &str, filter: &str) -> R {
+    async fn check(
+        db: &Db,
+        admin: &Principal,
+        perimeter: Option<&str>,
+        level: &str,
+        expr: &str,
+        filter: &str,
+    ) -> R {
         let expected = by_join(db, expr, filter).await?;
         let c = consolidate(
             db,
@@ -849,7 +860,11 @@ async fn the_figures_by_academie_equal_a_sum_over_the_join_to_the_schools() -> R
         }
         // (The join may also find places that are not children, e.g. a vice-rectorat: the
         // total below counts them, as the consolidation does.)
-        assert!(seen > 0 && seen + 1 >= expected.len(), "{level}: {seen} of {}", expected.len());
+        assert!(
+            seen > 0 && seen + 1 >= expected.len(),
+            "{level}: {seen} of {}",
+            expected.len()
+        );
         let (n, num, den) = expected
             .values()
             .fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
@@ -858,7 +873,15 @@ async fn the_figures_by_academie_equal_a_sum_over_the_join_to_the_schools() -> R
         Ok(())
     }
     check(db, &admin, None, "academie", "e.code_academie", "").await?;
-    check(db, &admin, None, "region-academique", "a.code_region_academique", "").await?;
+    check(
+        db,
+        &admin,
+        None,
+        "region-academique",
+        "a.code_region_academique",
+        "",
+    )
+    .await?;
     check(db, &admin, None, "departement", "e.code_departement", "").await?;
     check(
         db,

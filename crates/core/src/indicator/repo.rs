@@ -247,7 +247,10 @@ pub async fn insert_value(tx: &mut Tx, v: &Value) -> CoreResult<()> {
 /// onto the value row (nothing for the other levels).
 pub async fn locate_value(tx: &mut Tx, id: &str) -> CoreResult<()> {
     tx.execute(
-        Sql::new(&format!("UPDATE ind_value SET {LOCATE} WHERE perimeter_kind = 'etablissement' AND id = ")).bind(id),
+        Sql::new(&format!(
+            "UPDATE ind_value SET {LOCATE} WHERE perimeter_kind = 'etablissement' AND id = "
+        ))
+        .bind(id),
     )
     .await?;
     Ok(())
