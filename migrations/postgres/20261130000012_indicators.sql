@@ -90,10 +90,19 @@ CREATE TABLE ind_value (
     reopen_reason   TEXT,
     version         BIGINT NOT NULL DEFAULT 1,
     updated_at      TIMESTAMPTZ NOT NULL,
+    -- Where a school's value is (school-level values only, NULL otherwise): copied from
+    -- `etablissement` when the value is written and refreshed by the referential imports,
+    -- so that the consolidation by académie, département or commune reads the values alone
+    -- (no join to the 60,000 schools).
+    code_academie    TEXT,
+    code_departement TEXT,
+    code_commune     TEXT,
     UNIQUE (indicator_id, period, perimeter_kind, perimeter_code)
 );
--- Covering index of the consolidation (one indicator, one period, its capture level).
-CREATE INDEX ind_value_rollup ON ind_value (indicator_id, period, perimeter_kind, perimeter_code, status, value_e4, numerator_e4, denominator_e4);
+-- Covering index of the consolidation (one indicator, one period, its capture level): for
+-- school values one range scan per académie / département (the location leads), for the
+-- other levels the perimeter code is there for the join up the referential.
+CREATE INDEX ind_value_rollup ON ind_value (indicator_id, period, perimeter_kind, code_academie, code_departement, code_commune, perimeter_code, status, value_e4, numerator_e4, denominator_e4);
 CREATE INDEX ind_value_perimeter ON ind_value (perimeter_kind, perimeter_code, indicator_id);
 
 -- A period closed for an indicator, nationally (academie_code = '') or in one académie:

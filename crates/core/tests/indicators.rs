@@ -735,3 +735,195 @@ async fn the_demo_has_figures_for_every_academie_and_a_campaign_in_progress() ->
     );
     Ok(())
 }
+
+/// The consolidation reads the location copied onto school values (no join to the schools):
+/// by académie, by région académique and by département it must equal an aggregate
+/// computed here over the join to `etablissement`, for values written by the import and by
+/// single entry, and after a school moved in the referential.
+#[tokio::test]
+async fn the_figures_by_academie_equal_a_sum_over_the_join_to_the_schools() -> R {
+    let t = TestDb::new(Seed::Referential).await?;
+    let db = &t.db;
+    let admin = person(
+        db,
+        "admin@test.fr",
+        Some((Role::AdministrateurNational, "national")),
+    )
+    .await?;
+    let all = schools(db).await?;
+    ind::create_indicator(db, &admin, &ratio_input("TERM-LOC")).await?;
+    let mut csv = String::from("perimetre;indicateur;periode;numerateur;denominateur\n");
+    for (i, (uai, _)) in all.iter().enumerate().skip(3) {
+        if i % 5 == 0 {
+            continue;
+        }
+        let n = 2 + (i as i64 * 11) % 37;
+        let d = 40 + (i as i64 * 17) % 300;
+        csv.push_str(&format!("{uai};TERM-LOC;2025-2026;{n};{d}\n"));
+    }
+    let report = import_values(
+        db,
+        &admin,
+        &read_csv(csv.as_bytes())?,
+        &Mapping::default(),
+        Provenance::Import,
+    )
+    .await?;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    // Single entry for the first three schools.
+    for (uai, _) in all.iter().take(3) {
+        ind::record_value(
+            db,
+            &admin,
+            &ValueInput {
+                indicator: "TERM-LOC".into(),
+                perimeter: format!("etablissement:{uai}"),
+                period: "2025-2026".into(),
+                value: None,
+                numerator: Some("7".into()),
+                denominator: Some("50".into()),
+                comment: None,
+            },
+            Provenance::Saisie,
+            None,
+        )
+        .await?;
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct Agg {
+        code: Option<String>,
+        n: i64,
+        s_num: Option<i64>,
+        s_den: Option<i64>,
+    }
+    async fn by_join(
+        db: &Db,
+        expr: &str,
+        filter: &str,
+    ) -> Result<BTreeMap<String, (i64, i64, i64)>, CoreError> {
+        let rows: Vec<Agg> = db
+            .fetch_all(Sql::new(&format!(
+                "SELECT {expr} AS code, COUNT(*) AS n, CAST(SUM(v.numerator_e4) AS BIGINT) AS s_num, \
+                 CAST(SUM(v.denominator_e4) AS BIGINT) AS s_den FROM ind_value v \
+                 JOIN ind_indicator i ON i.id = v.indicator_id \
+                 JOIN etablissement e ON e.uai = v.perimeter_code \
+                 LEFT JOIN academie a ON a.code = e.code_academie \
+                 WHERE i.code = 'TERM-LOC' AND v.period = '2025-2026' AND v.perimeter_kind = 'etablissement' {filter} \
+                 GROUP BY {expr}"
+            )))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.code.unwrap_or_default(),
+                    (r.n, r.s_num.unwrap_or(0), r.s_den.unwrap_or(0)),
+                )
+            })
+            .collect())
+    }
+    async fn check(
+        db: &Db,
+        admin: &Principal,
+        perimeter: Option<&str>,
+        level: &str,
+        expr: &str,
+        filter: &str,
+    ) -> R {
+        let expected = by_join(db, expr, filter).await?;
+        let c = consolidate(
+            db,
+            admin,
+            &ConsolidationQuery {
+                indicator: "TERM-LOC".into(),
+                period: "2025-2026".into(),
+                perimeter: perimeter.map(str::to_owned),
+                child_level: Some(level.into()),
+                validated_only: false,
+            },
+        )
+        .await?;
+        let mut seen = 0;
+        for child in &c.children {
+            let code = child.perimeter.split(':').nth(1).unwrap_or_default();
+            match expected.get(code) {
+                Some((n, num, den)) => {
+                    seen += 1;
+                    assert_eq!(child.sources, *n, "{level} {code}");
+                    assert_eq!(child.numerator, Some(Dec(*num)), "{level} {code}");
+                    assert_eq!(child.denominator, Some(Dec(*den)), "{level} {code}");
+                    assert_eq!(child.value, Dec::ratio(*num, *den, 100), "{level} {code}");
+                }
+                None => assert_eq!(child.sources, 0, "{level} {code}"),
+            }
+        }
+        // (The join may also find places that are not children, e.g. a vice-rectorat: the
+        // total below counts them, as the consolidation does.)
+        assert!(
+            seen > 0 && seen + 1 >= expected.len(),
+            "{level}: {seen} of {}",
+            expected.len()
+        );
+        let (n, num, den) = expected
+            .values()
+            .fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        assert_eq!(c.figure.sources, n);
+        assert_eq!(c.figure.value, Dec::ratio(num, den, 100));
+        Ok(())
+    }
+    check(db, &admin, None, "academie", "e.code_academie", "").await?;
+    check(
+        db,
+        &admin,
+        None,
+        "region-academique",
+        "a.code_region_academique",
+        "",
+    )
+    .await?;
+    check(db, &admin, None, "departement", "e.code_departement", "").await?;
+    check(
+        db,
+        &admin,
+        Some("academie:10"),
+        "departement",
+        "e.code_departement",
+        "AND e.code_academie = '10'",
+    )
+    .await?;
+
+    // A school moves to another département and académie in the referential: the
+    // referential import carries its values along.
+    let (moved, from) = all
+        .iter()
+        .enumerate()
+        .find(|(i, (_, a))| a == "10" && (*i < 3 || i % 5 != 0))
+        .map(|(_, s)| s)
+        .ok_or("a school with a value in 10")?;
+    #[derive(sqlx::FromRow)]
+    struct Code {
+        code: String,
+    }
+    let to_dep = db
+        .fetch_optional::<Code>(Sql::new(
+            "SELECT code FROM departement WHERE code_academie = '14' ORDER BY code LIMIT 1",
+        ))
+        .await?
+        .ok_or("a département in 14")?
+        .code;
+    db.execute(
+        Sql::new("UPDATE etablissement SET code_academie = '14', code_departement = ")
+            .bind(to_dep.as_str())
+            .push(" WHERE uai = ")
+            .bind(moved.as_str()),
+    )
+    .await?;
+    let mut tx = db.begin().await?;
+    let relocated = repo::relocate_school_values(&mut tx).await?;
+    tx.commit().await?;
+    assert_eq!(relocated, 1, "{moved} moved from {from}");
+    check(db, &admin, None, "academie", "e.code_academie", "").await?;
+    check(db, &admin, None, "departement", "e.code_departement", "").await?;
+    Ok(())
+}

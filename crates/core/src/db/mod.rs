@@ -423,6 +423,22 @@ impl Db {
             .map(|_| ())
     }
 
+    /// Refreshes the planner's statistics of a table after a bulk write, once committed
+    /// (`table` is a name from the code, never from input). PostgreSQL: `ANALYZE table`
+    /// (autovacuum would come later; until then the plans lag). SQLite: nothing (its
+    /// planner has no statistics unless `ANALYZE` ran, and the plans are checked without).
+    pub async fn analyze(&self, table: &'static str) -> CoreResult<()> {
+        match self {
+            Db::Sqlite(_) => {}
+            Db::Postgres(pool) => {
+                sqlx::query::<Postgres>(AssertSqlSafe(format!("ANALYZE {table}")))
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     fn target(&self) -> Target<&SqlitePool, &PgPool> {
         match self {
             Db::Sqlite(p) => Target::Sqlite(p),

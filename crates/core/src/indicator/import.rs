@@ -442,5 +442,7 @@ pub async fn import_values(
     )
     .await?;
     tx.commit().await?;
+    // A bulk path: the planner's statistics of the values follow at once.
+    db.analyze("ind_value").await?;
     Ok(report)
 }

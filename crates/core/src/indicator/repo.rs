@@ -1,6 +1,8 @@
 //! SQL of the indicators: dictionary, links, targets, values, locks, campaigns, and the
 //! consolidation aggregates (GROUP BY over joins to the referential).
 
+use std::collections::HashMap;
+
 use time::{Date, OffsetDateTime};
 
 use crate::db::{Db, MAX_BIND, Sql, Tx, Value as V, prefixed};
@@ -238,7 +240,64 @@ pub async fn insert_value(tx: &mut Tx, v: &Value) -> CoreResult<()> {
     ];
     cols.extend(value_values(v));
     tx.execute(Sql::insert("ind_value", cols)).await?;
+    locate_value(tx, &v.id).await
+}
+
+/// Copies a school value's location (académie, département, commune) from the referential
+/// onto the value row (nothing for the other levels).
+pub async fn locate_value(tx: &mut Tx, id: &str) -> CoreResult<()> {
+    tx.execute(
+        Sql::new(&format!(
+            "UPDATE ind_value SET {LOCATE} WHERE perimeter_kind = 'etablissement' AND id = "
+        ))
+        .bind(id),
+    )
+    .await?;
     Ok(())
+}
+
+/// The assignments that copy a school value's location from the referential.
+const LOCATE: &str = "code_academie = (SELECT e.code_academie FROM etablissement e WHERE e.uai = ind_value.perimeter_code), \
+     code_departement = (SELECT e.code_departement FROM etablissement e WHERE e.uai = ind_value.perimeter_code), \
+     code_commune = (SELECT e.code_commune FROM etablissement e WHERE e.uai = ind_value.perimeter_code)";
+
+/// Refreshes the location of every school value whose school moved in the referential
+/// (called by the referential imports, in their transaction); returns how many moved.
+pub async fn relocate_school_values(tx: &mut Tx) -> CoreResult<u64> {
+    tx.execute(Sql::new(&format!(
+        "UPDATE ind_value SET {LOCATE} WHERE perimeter_kind = 'etablissement' AND EXISTS (SELECT 1 FROM \
+         etablissement e WHERE e.uai = ind_value.perimeter_code AND (COALESCE(e.code_academie, '') <> \
+         COALESCE(ind_value.code_academie, '') OR COALESCE(e.code_departement, '') <> \
+         COALESCE(ind_value.code_departement, '') OR COALESCE(e.code_commune, '') <> \
+         COALESCE(ind_value.code_commune, '')))"
+    )))
+    .await
+}
+
+/// Where a school is: académie, département, commune.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct SchoolLocation {
+    pub uai: String,
+    pub code_academie: Option<String>,
+    pub code_departement: Option<String>,
+    pub code_commune: Option<String>,
+}
+
+/// The location of the schools of the referential among `uais` (one query per 5,000).
+pub async fn school_locations(tx: &mut Tx, uais: &[&str]) -> CoreResult<HashMap<String, SchoolLocation>> {
+    let mut out = HashMap::with_capacity(uais.len());
+    for chunk in uais.chunks(5_000) {
+        let rows: Vec<SchoolLocation> = tx
+            .fetch_all(
+                Sql::new("SELECT uai, code_academie, code_departement, code_commune FROM etablissement WHERE uai IN ")
+                    .bind_tuple(chunk.iter().copied()),
+            )
+            .await?;
+        for r in rows {
+            out.insert(r.uai.clone(), r);
+        }
+    }
+    Ok(out)
 }
 
 pub async fn update_value(tx: &mut Tx, v: &Value, expected: i64) -> CoreResult<bool> {
@@ -390,18 +449,34 @@ pub async fn upsert_values(
     entered_label: &str,
     now: OffsetDateTime,
 ) -> CoreResult<u64> {
-    const COLS: usize = 15;
+    const COLS: usize = 18;
+    // School values carry their location (see `lineage`): looked up here, so that no
+    // caller can write a school value without it.
+    let uais: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.perimeter_kind == Level::Etablissement.as_str())
+        .map(|r| r.perimeter_code.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
+    let locations = school_locations(tx, &uais).await?;
+    let nowhere = SchoolLocation::default();
     let mut written = 0;
     for chunk in rows.chunks(MAX_BIND / COLS) {
         let mut q = Sql::new(
             "INSERT INTO ind_value (id, indicator_id, period, perimeter_kind, perimeter_code, value_e4, \
              numerator_e4, denominator_e4, status, provenance, comment, entered_by, entered_label, entered_at, \
-             updated_at) VALUES ",
+             updated_at, code_academie, code_departement, code_commune) VALUES ",
         );
         for (i, r) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push_mut(", ");
             }
+            let at = if r.perimeter_kind == Level::Etablissement.as_str() {
+                locations.get(&r.perimeter_code).unwrap_or(&nowhere)
+            } else {
+                &nowhere
+            };
             q = q.bind_tuple([
                 V::from(uuid::Uuid::now_v7().to_string()),
                 r.indicator_id.as_str().into(),
@@ -418,10 +493,15 @@ pub async fn upsert_values(
                 entered_label.into(),
                 now.into(),
                 now.into(),
+                at.code_academie.as_deref().into(),
+                at.code_departement.as_deref().into(),
+                at.code_commune.as_deref().into(),
             ]);
         }
         q.push_mut(
             " ON CONFLICT (indicator_id, period, perimeter_kind, perimeter_code) DO UPDATE SET \
+             code_academie = excluded.code_academie, code_departement = excluded.code_departement, \
+             code_commune = excluded.code_commune, \
              value_e4 = excluded.value_e4, numerator_e4 = excluded.numerator_e4, \
              denominator_e4 = excluded.denominator_e4, status = 'saisie', provenance = excluded.provenance, \
              comment = excluded.comment, entered_by = excluded.entered_by, entered_label = excluded.entered_label, \
@@ -577,17 +657,33 @@ impl Lineage {
     }
 }
 
+/// The code of every level above a school, read on the referential's row `e` (joined to
+/// `academie a`).
+const SCHOOL_LINEAGE: Lineage = Lineage {
+    exprs: [
+        Some("e.uai"),
+        Some("e.code_commune"),
+        Some("e.code_departement"),
+        Some("e.code_academie"),
+        Some("a.code_region_academique"),
+        Some("''"),
+    ],
+};
+
 /// The joins from `ind_value v` up the referential, and the code of every level above the
 /// capture level.
 pub fn lineage(capture: Level) -> (&'static str, Lineage) {
     let (joins, exprs) = match capture {
+        // A school's value carries its location (written with it, refreshed by the
+        // referential imports): no join to `etablissement`; the académie table (30 rows)
+        // only for the région académique (both engines drop the unused LEFT JOIN on a key).
         Level::Etablissement => (
-            " JOIN etablissement e ON e.uai = v.perimeter_code LEFT JOIN academie a ON a.code = e.code_academie",
+            " LEFT JOIN academie a ON a.code = v.code_academie",
             [
                 Some("v.perimeter_code"),
-                Some("e.code_commune"),
-                Some("e.code_departement"),
-                Some("e.code_academie"),
+                Some("v.code_commune"),
+                Some("v.code_departement"),
+                Some("v.code_academie"),
                 Some("a.code_region_academique"),
                 Some("''"),
             ],
@@ -721,7 +817,7 @@ pub async fn referential_members(db: &Db, level: Level, parent: (Level, &str)) -
             "etablissement e LEFT JOIN academie a ON a.code = e.code_academie",
             "e.uai",
             "e.nom",
-            lineage(Level::Etablissement).1,
+            SCHOOL_LINEAGE,
         ),
         Level::Commune => (
             "commune c JOIN departement d ON d.code = c.code_departement LEFT JOIN academie a ON a.code = d.code_academie",
@@ -774,18 +870,16 @@ pub async fn expected_sources(
     child: Level,
 ) -> CoreResult<Vec<CodeCount>> {
     let (table, lineage) = match capture {
+        // The académie table only when the région académique is asked (otherwise the count
+        // is one range or scan of the index `etablissement_academie` or
+        // `etablissement_departement`).
         Level::Etablissement => (
-            "etablissement e LEFT JOIN academie a ON a.code = e.code_academie",
-            Lineage {
-                exprs: [
-                    Some("e.uai"),
-                    Some("e.code_commune"),
-                    Some("e.code_departement"),
-                    Some("e.code_academie"),
-                    Some("a.code_region_academique"),
-                    Some("''"),
-                ],
+            if parent.0 == Level::RegionAcademique || child == Level::RegionAcademique {
+                "etablissement e LEFT JOIN academie a ON a.code = e.code_academie"
+            } else {
+                "etablissement e"
             },
+            SCHOOL_LINEAGE,
         ),
         Level::Commune => (
             "commune c JOIN departement d ON d.code = c.code_departement LEFT JOIN academie a ON a.code = d.code_academie",

@@ -693,6 +693,8 @@ pub async fn import_referential(
         Some(&serde_json::json!({ "lues": report.read, "ecrites": report.imported, "rejetees": report.rejected.len() })),
     )
     .await?;
+    // School values carry their school's location: follow the schools that moved.
+    crate::indicator::repo::relocate_school_values(&mut tx).await?;
     tx.commit().await?;
     progress.end();
     report.created = referential_rows(db).await?.saturating_sub(before);
@@ -940,6 +942,8 @@ pub async fn import_annuaire<R: Read>(
         })),
     )
     .await?;
+    // School values carry their school's location: follow the schools that moved.
+    crate::indicator::repo::relocate_school_values(&mut tx).await?;
     tx.commit().await?;
     progress.end();
     report.imported = written;
