@@ -46,7 +46,7 @@ pub async fn rows(db: &Db, code: &str) -> CoreResult<(Indicator, Vec<OpenRow>)> 
     let ind = public_indicator(db, code).await?;
     let mut out = Vec::new();
     let capture = ind.capture_level();
-    let child = (capture.rank() < Level::Academie.rank()).then_some(Level::Academie);
+    let child = (capture.rank() <= Level::Academie.rank()).then_some(Level::Academie);
     for period in repo::periods_of(db, &ind.id).await? {
         let c = consolidate_unchecked(db, &ind, &period, &Place::national(), child, true).await?;
         let mut push = |f: &Figure| {

@@ -645,7 +645,10 @@ pub async fn partials(
     if validated_only {
         q.push_mut(" AND v.status IN ('validee', 'verrouillee')");
     }
-    q.push_mut(&format!(" GROUP BY {child_expr}"));
+    if child != Level::National {
+        // PostgreSQL refuses to group by a constant: the nation is one group anyway.
+        q.push_mut(&format!(" GROUP BY {child_expr}"));
+    }
     db.fetch_all(q).await
 }
 
@@ -826,7 +829,10 @@ pub async fn expected_sources(
     if parent.0 != Level::National {
         q = q.push(&format!(" AND {parent_expr} = ")).bind(parent.1);
     }
-    q.push_mut(&format!(" GROUP BY {child_expr}"));
+    if child != Level::National {
+        // PostgreSQL refuses to group by a constant: the nation is one group anyway.
+        q.push_mut(&format!(" GROUP BY {child_expr}"));
+    }
     db.fetch_all(q).await
 }
 
