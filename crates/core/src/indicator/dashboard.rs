@@ -66,6 +66,18 @@ pub fn target_for(targets: &[Target], place: &Place, period: &str) -> Option<Dec
         .map(|t| Dec(t.value_e4))
 }
 
+/// The level a perimeter's figure is compared and counted by: the académies for the
+/// nation (the level people steer by), else the level just below; never under the capture
+/// level.
+pub fn detail_level(place: &Place, capture: Level) -> Option<Level> {
+    let below = if place.level == Level::National {
+        Some(Level::Academie)
+    } else {
+        place.level.below()
+    };
+    below.filter(|c| c.rank() >= capture.rank())
+}
+
 /// One line of a dashboard: an indicator, its latest period with values, the consolidated
 /// figure there (with its completeness) and the target.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +95,9 @@ async fn key_figure(db: &Db, ind: Indicator, place: &Place, validated_only: bool
     if let Some(p) = &period
         && place.level.rank() >= ind.capture_level().rank()
     {
-        figure = Some(consolidate_unchecked(db, &ind, p, place, None, validated_only).await?.figure);
+        // One level down, for the completeness ("27 sur 30 académies").
+        let below = detail_level(place, ind.capture_level());
+        figure = Some(consolidate_unchecked(db, &ind, p, place, below, validated_only).await?.figure);
     }
     let target = period.as_deref().and_then(|p| target_for(&targets, place, p));
     Ok(KeyFigure {
@@ -197,7 +211,7 @@ pub async fn indicator_dashboard(
     let mut academies = None;
     let mut departements = None;
     if let Some(period) = &period {
-        let below = place.level.below().filter(|c| c.rank() >= capture.rank());
+        let below = detail_level(&place, capture);
         comparison = Some(consolidate_unchecked(db, &ind, period, &place, below, false).await?);
         if place.level == Level::National && capture.rank() <= Level::Academie.rank() {
             academies = match below {

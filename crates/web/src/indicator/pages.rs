@@ -369,6 +369,8 @@ async fn indicator_page(ctx: PageCtx, State(state): State<AppState>, Path(code):
 struct DashboardQuery {
     periode: Option<String>,
     perimetre: Option<String>,
+    /// The level of the detail (drill-down), by default the level just below.
+    niveau: Option<String>,
     format: Option<ExportFormat>,
 }
 
@@ -383,7 +385,7 @@ pub struct KeyLine {
 }
 
 fn key_line(ctx: &PageCtx, k: &KeyFigure, place: &Place) -> KeyLine {
-    let children = place.level.below();
+    let children = dashboard::detail_level(place, k.indicator.capture_level());
     KeyLine {
         code: k.indicator.code.clone(),
         label: k.indicator.label.clone(),
@@ -653,7 +655,7 @@ async fn drill_page(
             indicator: code,
             period,
             perimeter: q.perimetre,
-            child_level: None,
+            child_level: q.niveau,
             validated_only: false,
         },
     )
