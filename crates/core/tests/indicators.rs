@@ -48,7 +48,13 @@ async fn person(db: &Db, email: &str, role: Option<(Role, &str)>) -> Result<Prin
 async fn schools(db: &Db) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
     let communes = seed_communes(db).await?;
     let csv = fictitious_annuaire(&communes, 400);
-    import_annuaire(db, csv.as_bytes(), AnnuaireOptions { fictitious: true }, &NoProgress).await?;
+    import_annuaire(
+        db,
+        csv.as_bytes(),
+        AnnuaireOptions { fictitious: true },
+        &NoProgress,
+    )
+    .await?;
     #[derive(sqlx::FromRow)]
     struct S {
         uai: String,
@@ -86,13 +92,21 @@ fn ratio_input(code: &str) -> IndicatorInput {
 async fn a_ratio_consolidated_from_schools_is_the_ratio_of_the_sums() -> R {
     let t = TestDb::new(Seed::Referential).await?;
     let db = &t.db;
-    let admin = person(db, "admin@test.fr", Some((Role::AdministrateurNational, "national"))).await?;
+    let admin = person(
+        db,
+        "admin@test.fr",
+        Some((Role::AdministrateurNational, "national")),
+    )
+    .await?;
     let all = schools(db).await?;
     ind::create_indicator(db, &admin, &ratio_input("TERM-100")).await?;
     // A ratio may not roll up by a mean.
     let mut bad = ratio_input("TERM-BAD");
     bad.aggregation = Some("moyenne-ponderee".into());
-    let err = ind::create_indicator(db, &admin, &bad).await.err().ok_or("accepted")?;
+    let err = ind::create_indicator(db, &admin, &bad)
+        .await
+        .err()
+        .ok_or("accepted")?;
     assert_eq!(err.fields()[0].field, "agregation");
 
     // Values everywhere but in three académies; figures chosen so that the mean of the
@@ -118,7 +132,14 @@ async fn a_ratio_consolidated_from_schools_is_the_ratio_of_the_sums() -> R {
         ratios.push(n as f64 / d as f64);
         filled += 1;
     }
-    let report = import_values(db, &admin, &read_csv(csv.as_bytes())?, &Mapping::default(), Provenance::Import).await?;
+    let report = import_values(
+        db,
+        &admin,
+        &read_csv(csv.as_bytes())?,
+        &Mapping::default(),
+        Provenance::Import,
+    )
+    .await?;
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     assert_eq!(report.written, filled);
 
@@ -140,7 +161,10 @@ async fn a_ratio_consolidated_from_schools_is_the_ratio_of_the_sums() -> R {
     assert_eq!(c.figure.numerator, Some(Dec::from_int(num)));
     assert_eq!(c.figure.denominator, Some(Dec::from_int(den)));
     let mean_of_ratios = ratios.iter().sum::<f64>() / ratios.len() as f64 * 100.0;
-    assert!((mean_of_ratios - expected.0 as f64 / 10_000.0).abs() > 0.01, "the test must tell them apart");
+    assert!(
+        (mean_of_ratios - expected.0 as f64 / 10_000.0).abs() > 0.01,
+        "the test must tell them apart"
+    );
     for child in &c.children {
         let code = child.perimeter.trim_start_matches("academie:");
         match per_academie.get(code) {
@@ -149,7 +173,9 @@ async fn a_ratio_consolidated_from_schools_is_the_ratio_of_the_sums() -> R {
         }
     }
     // Completeness: 27 of 30 académies, and the share of schools.
-    let schools_total = db.fetch_scalar_i64(Sql::new("SELECT COUNT(*) FROM etablissement")).await?;
+    let schools_total = db
+        .fetch_scalar_i64(Sql::new("SELECT COUNT(*) FROM etablissement"))
+        .await?;
     assert_eq!(c.figure.completeness.children_expected, 30);
     assert_eq!(c.figure.completeness.children_with_data, 27);
     assert_eq!(c.figure.completeness.sources_with_data, filled as i64);
@@ -186,7 +212,11 @@ async fn a_ratio_consolidated_from_schools_is_the_ratio_of_the_sums() -> R {
     .await?;
     assert!(!values.children.is_empty());
     assert!(values.children.iter().all(|f| f.value_id.is_some()));
-    let sum_n: i64 = values.children.iter().filter_map(|f| f.numerator.map(|d| d.0)).sum();
+    let sum_n: i64 = values
+        .children
+        .iter()
+        .filter_map(|f| f.numerator.map(|d| d.0))
+        .sum();
     assert_eq!(sum_n, Dec::from_int(n10).0);
     // Only validated values: none yet.
     let validated = consolidate(
@@ -255,12 +285,21 @@ async fn a_ratio_consolidated_from_schools_is_the_ratio_of_the_sums() -> R {
 async fn values_are_validated_locked_and_reopened_with_a_reason() -> R {
     let t = TestDb::new(Seed::Referential).await?;
     let db = &t.db;
-    let admin = person(db, "admin@test.fr", Some((Role::AdministrateurNational, "national"))).await?;
+    let admin = person(
+        db,
+        "admin@test.fr",
+        Some((Role::AdministrateurNational, "national")),
+    )
+    .await?;
     let dan = person(db, "dan@rennes.fr", Some((Role::Dan, "academie:14"))).await?;
     let dane = person(db, "dane@rennes.fr", Some((Role::MembreDane, "academie:14"))).await?;
     let other = person(db, "dan@aix.fr", Some((Role::Dan, "academie:02"))).await?;
     let all = schools(db).await?;
-    let uai = all.iter().find(|(_, a)| a == "14").map(|(u, _)| u.clone()).ok_or("no school in 14")?;
+    let uai = all
+        .iter()
+        .find(|(_, a)| a == "14")
+        .map(|(u, _)| u.clone())
+        .ok_or("no school in 14")?;
     ind::create_indicator(db, &admin, &ratio_input("TERM-100")).await?;
     let input = |n: &str, comment: Option<&str>| ValueInput {
         indicator: "TERM-100".into(),
@@ -289,7 +328,9 @@ async fn values_are_validated_locked_and_reopened_with_a_reason() -> R {
     let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["periode", "numerateur"]);
     // Another académie's DAN does not even see the school.
-    let err = ind::record_value(db, &other, &input("10", None), Provenance::Saisie, None).await.err();
+    let err = ind::record_value(db, &other, &input("10", None), Provenance::Saisie, None)
+        .await
+        .err();
     assert!(matches!(err, Some(CoreError::NotFound { .. })), "{err:?}");
     // A DANE member enters a red value (10 for 100 < 15).
     let v = ind::record_value(db, &dane, &input("10", None), Provenance::Saisie, None).await?;
@@ -298,18 +339,38 @@ async fn values_are_validated_locked_and_reopened_with_a_reason() -> R {
     // Validation: not by the DANE member; not red without a comment.
     let err = ind::validate_value(db, &dane, &v.id, v.version).await.err();
     assert!(matches!(err, Some(CoreError::Forbidden)), "{err:?}");
-    let err = ind::validate_value(db, &dan, &v.id, v.version).await.err().ok_or("accepted")?;
+    let err = ind::validate_value(db, &dan, &v.id, v.version)
+        .await
+        .err()
+        .ok_or("accepted")?;
     assert_eq!(err.fields()[0].field, "commentaire");
-    let v = ind::record_value(db, &dane, &input("10", Some("Renouvellement du parc en 2026")), Provenance::Saisie, Some(v.version)).await?;
+    let v = ind::record_value(
+        db,
+        &dane,
+        &input("10", Some("Renouvellement du parc en 2026")),
+        Provenance::Saisie,
+        Some(v.version),
+    )
+    .await?;
     let v = ind::validate_value(db, &dan, &v.id, v.version).await?;
     assert_eq!(v.status, "validee");
     // Locking the period in the académie locks the value and refuses new ones.
-    assert_eq!(ind::lock_period(db, &dan, "TERM-100", "2025-2026", "academie:14").await?, 1);
+    assert_eq!(
+        ind::lock_period(db, &dan, "TERM-100", "2025-2026", "academie:14").await?,
+        1
+    );
     let v = ind::value(db, &dan, &v.id).await?.value;
     assert_eq!(v.status, "verrouillee");
-    let err = ind::record_value(db, &dane, &input("20", Some("x")), Provenance::Saisie, None).await.err().ok_or("accepted")?;
+    let err = ind::record_value(db, &dane, &input("20", Some("x")), Provenance::Saisie, None)
+        .await
+        .err()
+        .ok_or("accepted")?;
     assert_eq!(err.fields()[0].field, "periode");
-    let other_school = all.iter().find(|(u, a)| a == "14" && *u != uai).map(|(u, _)| u.clone()).ok_or("one school")?;
+    let other_school = all
+        .iter()
+        .find(|(u, a)| a == "14" && *u != uai)
+        .map(|(u, _)| u.clone())
+        .ok_or("one school")?;
     let err = ind::record_value(
         db,
         &dane,
@@ -325,9 +386,19 @@ async fn values_are_validated_locked_and_reopened_with_a_reason() -> R {
     .ok_or("accepted")?;
     assert_eq!(err.fields()[0].field, "periode");
     // Reopening needs a reason, is audited, and lets the value change.
-    let err = ind::reopen_value(db, &dan, &v.id, v.version, "  ").await.err().ok_or("accepted")?;
+    let err = ind::reopen_value(db, &dan, &v.id, v.version, "  ")
+        .await
+        .err()
+        .ok_or("accepted")?;
     assert_eq!(err.fields()[0].field, "motif");
-    let v = ind::reopen_value(db, &dan, &v.id, v.version, "Erreur de saisie signalée par le collège").await?;
+    let v = ind::reopen_value(
+        db,
+        &dan,
+        &v.id,
+        v.version,
+        "Erreur de saisie signalée par le collège",
+    )
+    .await?;
     assert_eq!(v.status, "saisie");
     let audited = db
         .fetch_scalar_i64(
@@ -348,7 +419,12 @@ async fn values_are_validated_locked_and_reopened_with_a_reason() -> R {
 async fn an_import_names_each_bad_line_and_keeps_the_good_ones() -> R {
     let t = TestDb::new(Seed::Referential).await?;
     let db = &t.db;
-    let admin = person(db, "admin@test.fr", Some((Role::AdministrateurNational, "national"))).await?;
+    let admin = person(
+        db,
+        "admin@test.fr",
+        Some((Role::AdministrateurNational, "national")),
+    )
+    .await?;
     let all = schools(db).await?;
     ind::create_indicator(
         db,
@@ -410,11 +486,28 @@ async fn an_import_names_each_bad_line_and_keeps_the_good_ones() -> R {
         denominator: None,
         comment: Some("Remarque".into()),
     };
-    let report = import_values(db, &admin, &read_csv(csv.as_bytes())?, &mapping, Provenance::Import).await?;
-    let rejected: Vec<(usize, &str)> = report.rejected.iter().map(|e| (e.line, e.field.as_str())).collect();
+    let report = import_values(
+        db,
+        &admin,
+        &read_csv(csv.as_bytes())?,
+        &mapping,
+        Provenance::Import,
+    )
+    .await?;
+    let rejected: Vec<(usize, &str)> = report
+        .rejected
+        .iter()
+        .map(|e| (e.line, e.field.as_str()))
+        .collect();
     assert_eq!(
         rejected,
-        [(3, "perimetre"), (4, "valeur"), (5, "periode"), (6, "periode"), (7, "perimetre")],
+        [
+            (3, "perimetre"),
+            (4, "valeur"),
+            (5, "periode"),
+            (6, "periode"),
+            (7, "perimetre")
+        ],
         "{:?}",
         report.rejected
     );
@@ -429,7 +522,10 @@ async fn an_import_names_each_bad_line_and_keeps_the_good_ones() -> R {
             period: Some("2025".into()),
             ..Default::default()
         },
-        gouvernail_core::territory::model::PageRequest { page: 1, per_page: 50 },
+        gouvernail_core::territory::model::PageRequest {
+            page: 1,
+            per_page: 50,
+        },
     )
     .await?;
     let mut got: Vec<(String, i64, String)> = v
@@ -445,10 +541,16 @@ async fn an_import_names_each_bad_line_and_keeps_the_good_ones() -> R {
     want.sort();
     assert_eq!(got, want);
     // A comma-separated file with a missing mapped column is refused as a whole.
-    let err = import_values(db, &admin, &read_csv(b"a,b\n1,2\n")?, &mapping, Provenance::Import)
-        .await
-        .err()
-        .ok_or("accepted")?;
+    let err = import_values(
+        db,
+        &admin,
+        &read_csv(b"a,b\n1,2\n")?,
+        &mapping,
+        Provenance::Import,
+    )
+    .await
+    .err()
+    .ok_or("accepted")?;
     assert!(err.fields().iter().any(|f| f.field == "colonnes.perimetre"));
     Ok(())
 }
@@ -457,7 +559,12 @@ async fn an_import_names_each_bad_line_and_keeps_the_good_ones() -> R {
 async fn a_campaign_mails_its_academies_reminds_once_and_locks_its_period_when_closed() -> R {
     let t = TestDb::new(Seed::Referential).await?;
     let db = &t.db;
-    let admin = person(db, "admin@test.fr", Some((Role::AdministrateurNational, "national"))).await?;
+    let admin = person(
+        db,
+        "admin@test.fr",
+        Some((Role::AdministrateurNational, "national")),
+    )
+    .await?;
     let dan14 = person(db, "dan@rennes.fr", Some((Role::Dan, "academie:14"))).await?;
     person(db, "dane@rennes.fr", Some((Role::MembreDane, "academie:14"))).await?;
     person(db, "dan@aix.fr", Some((Role::Dan, "academie:02"))).await?;
@@ -484,7 +591,10 @@ async fn a_campaign_mails_its_academies_reminds_once_and_locks_its_period_when_c
         academies: vec!["14".into(), "99".into()],
         ..input.clone()
     };
-    let err = campaign::open_campaign(db, &admin, &bad).await.err().ok_or("accepted")?;
+    let err = campaign::open_campaign(db, &admin, &bad)
+        .await
+        .err()
+        .ok_or("accepted")?;
     let fields: Vec<&str> = err.fields().iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["periode"]);
     let (c, queued) = campaign::open_campaign(db, &admin, &input).await?;
@@ -537,7 +647,11 @@ async fn a_campaign_mails_its_academies_reminds_once_and_locks_its_period_when_c
     assert!(!view.can_manage);
     let last_day = today + time::Duration::days(5);
     assert_eq!(campaign::send_due_reminders(db, last_day).await?, 1);
-    assert!(jobs::find_by_dedupe_key(db, &format!("campagne:{}:relance-j0:dan@aix.fr", c.id)).await?.is_some());
+    assert!(
+        jobs::find_by_dedupe_key(db, &format!("campagne:{}:relance-j0:dan@aix.fr", c.id))
+            .await?
+            .is_some()
+    );
     // Closing locks the period in both académies.
     let err = campaign::close_campaign(db, &dan14, &c.id, c.version).await.err();
     assert!(matches!(err, Some(CoreError::Forbidden)), "{err:?}");
@@ -562,6 +676,9 @@ async fn a_campaign_mails_its_academies_reminds_once_and_locks_its_period_when_c
     .err()
     .ok_or("accepted")?;
     assert_eq!(err.fields()[0].field, "periode");
-    assert_eq!(campaign::send_due_reminders(db, last_day + time::Duration::days(1)).await?, 0);
+    assert_eq!(
+        campaign::send_due_reminders(db, last_day + time::Duration::days(1)).await?,
+        0
+    );
     Ok(())
 }

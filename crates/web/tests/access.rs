@@ -300,7 +300,13 @@ async fn ind_world(
 ) -> Result<(BTreeMap<&'static str, String>, String), E> {
     use gouvernail_core::indicator::{campaign, service as ind, *};
     for (code, kind, agg, level, periodicity) in [
-        ("ACC-TERM", "ratio", "ratio-des-sommes", "etablissement", "annee-scolaire"),
+        (
+            "ACC-TERM",
+            "ratio",
+            "ratio-des-sommes",
+            "etablissement",
+            "annee-scolaire",
+        ),
         ("ACC-FORM", "nombre", "somme", "academie", "annee"),
     ] {
         ind::create_indicator(
@@ -1486,12 +1492,18 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "GET /api/v1/indicateurs" => one("/api/v1/indicateurs?format=csv", None, any_account(role)),
         "GET /api/v1/campagnes" => one("/api/v1/campagnes", None, any_account(role)),
         "GET /api/v1/indicateurs/{code}" => one("/api/v1/indicateurs/ACC-TERM", None, any_account(role)),
-        "GET /api/v1/indicateurs/rapport.pdf" => one("/api/v1/indicateurs/rapport.pdf", None, national_reader(role)),
+        "GET /api/v1/indicateurs/rapport.pdf" => {
+            one("/api/v1/indicateurs/rapport.pdf", None, national_reader(role))
+        }
         "GET /donnees/indicateurs" => territory("/donnees/indicateurs"),
         "GET /donnees/indicateurs/{fichier}" => territory("/donnees/indicateurs/ACC-FORM.csv"),
-        "GET /donnees/indicateurs/{code}/schema.json" => territory("/donnees/indicateurs/ACC-TERM/schema.json"),
+        "GET /donnees/indicateurs/{code}/schema.json" => {
+            territory("/donnees/indicateurs/ACC-TERM/schema.json")
+        }
         "POST /api/v1/indicateurs" => {
-            let n = w.db.fetch_scalar_i64(Sql::new("SELECT COUNT(*) FROM ind_indicator")).await?;
+            let n =
+                w.db.fetch_scalar_i64(Sql::new("SELECT COUNT(*) FROM ind_indicator"))
+                    .await?;
             one(
                 "/api/v1/indicateurs",
                 Some(json!({
@@ -1508,7 +1520,9 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 .version;
             one(
                 "/api/v1/indicateurs/ACC-TERM",
-                Some(json!({ "version": version, "definition": format!("Définition de {}", role.unwrap_or("-")) })),
+                Some(
+                    json!({ "version": version, "definition": format!("Définition de {}", role.unwrap_or("-")) }),
+                ),
                 writes_national(role),
             )
         }
@@ -1520,7 +1534,9 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "PUT /api/v1/indicateurs/{code}/cibles" => per_academie(role, academie_write, |a| {
             (
                 "/api/v1/indicateurs/ACC-FORM/cibles".into(),
-                Some(json!({ "perimetre": format!("academie:{a}"), "periode": "2027", "type": "cible", "valeur": "150" })),
+                Some(
+                    json!({ "perimetre": format!("academie:{a}"), "periode": "2027", "type": "cible", "valeur": "150" }),
+                ),
             )
         }),
         "POST /api/v1/indicateurs/{code}/verrouillage" => per_academie(role, validates_values, |a| {
@@ -1531,15 +1547,23 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         }),
         "GET /api/v1/indicateurs/{code}/consolidation" => per_academie(role, academie_read, |a| {
             (
-                format!("/api/v1/indicateurs/ACC-TERM/consolidation?periode=2025-2026&perimetre=academie:{a}"),
+                format!(
+                    "/api/v1/indicateurs/ACC-TERM/consolidation?periode=2025-2026&perimetre=academie:{a}"
+                ),
                 None,
             )
         }),
         "GET /api/v1/indicateurs/{code}/serie" => per_academie(role, academie_read, |a| {
-            (format!("/api/v1/indicateurs/ACC-FORM/serie?perimetre=academie:{a}"), None)
+            (
+                format!("/api/v1/indicateurs/ACC-FORM/serie?perimetre=academie:{a}"),
+                None,
+            )
         }),
         "GET /api/v1/valeurs" => per_academie(role, academie_read, |a| {
-            (format!("/api/v1/valeurs?perimetre=academie:{a}&format=xlsx"), None)
+            (
+                format!("/api/v1/valeurs?perimetre=academie:{a}&format=xlsx"),
+                None,
+            )
         }),
         "GET /api/v1/valeurs/{id}" => per_academie(role, academie_read, |a| {
             (format!("/api/v1/valeurs/{}", w.ind_values[a]), None)
@@ -1547,13 +1571,17 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "POST /api/v1/valeurs" => per_academie(role, academie_write, |a| {
             (
                 "/api/v1/valeurs".into(),
-                Some(json!({ "indicateur": "ACC-FORM", "perimetre": format!("academie:{a}"), "periode": "2024", "valeur": "12,5" })),
+                Some(
+                    json!({ "indicateur": "ACC-FORM", "perimetre": format!("academie:{a}"), "periode": "2024", "valeur": "12,5" }),
+                ),
             )
         }),
         // Every line is checked: lines the caller may not write are named, not written.
         "POST /api/v1/valeurs/import" => one(
             "/api/v1/valeurs/import",
-            Some(json!({ "contenu": "perimetre;valeur\nacademie:14;3\nacademie:02;4\n", "indicateur": "ACC-FORM", "periode": "2023" })),
+            Some(
+                json!({ "contenu": "perimetre;valeur\nacademie:14;3\nacademie:02;4\n", "indicateur": "ACC-FORM", "periode": "2023" }),
+            ),
             any_account(role),
         ),
         "POST /api/v1/valeurs/{id}/validation" | "POST /api/v1/valeurs/{id}/reouverture" => {
@@ -1587,7 +1615,11 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
             })),
             writes_national(role),
         ),
-        "GET /api/v1/campagnes/{id}" => one(&format!("/api/v1/campagnes/{}", w.campaign), None, any_account(role)),
+        "GET /api/v1/campagnes/{id}" => one(
+            &format!("/api/v1/campagnes/{}", w.campaign),
+            None,
+            any_account(role),
+        ),
         "POST /api/v1/campagnes/{id}/relances" => one(
             &format!("/api/v1/campagnes/{}/relances", w.campaign),
             None,
@@ -1596,7 +1628,8 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "POST /api/v1/campagnes/{id}/cloture" => {
             let admin = admin_principal(&w.db, &w.callers).await?;
             let (c, _) =
-                gouvernail_core::indicator::campaign::open_campaign(&w.db, &admin, &campaign_input("2022")).await?;
+                gouvernail_core::indicator::campaign::open_campaign(&w.db, &admin, &campaign_input("2022"))
+                    .await?;
             one(
                 &format!("/api/v1/campagnes/{}/cloture", c.id),
                 Some(json!({ "version": c.version })),

@@ -26,7 +26,12 @@ struct App {
     _t: TestDb,
 }
 
-async fn token_of(db: &gouvernail_core::db::Db, email: &str, role: Role, perimeter: &str) -> Result<String, E> {
+async fn token_of(
+    db: &gouvernail_core::db::Db,
+    email: &str,
+    role: Role,
+    perimeter: &str,
+) -> Result<String, E> {
     let user = service::create_user(db, &Actor::cli(), email, email, None).await?;
     service::grant_role(
         db,
@@ -41,9 +46,11 @@ async fn token_of(db: &gouvernail_core::db::Db, email: &str, role: Role, perimet
     )
     .await?;
     let expires = time::OffsetDateTime::now_utc().date() + time::Duration::days(10);
-    Ok(service::create_token(db, &Actor::cli(), &user.id, "test", false, expires)
-        .await?
-        .1)
+    Ok(
+        service::create_token(db, &Actor::cli(), &user.id, "test", false, expires)
+            .await?
+            .1,
+    )
 }
 
 async fn app() -> Result<App, E> {
@@ -62,9 +69,8 @@ async fn app() -> Result<App, E> {
         uai: String,
         code_academie: String,
     }
-    let uais: Vec<S> = t
-        .db
-        .fetch_all(gouvernail_core::db::Sql::new(
+    let uais: Vec<S> =
+        t.db.fetch_all(gouvernail_core::db::Sql::new(
             "SELECT uai, code_academie FROM etablissement WHERE code_academie IS NOT NULL ORDER BY uai",
         ))
         .await?;
@@ -95,7 +101,13 @@ impl Answer {
     }
 }
 
-async fn call(app: &App, method: Method, uri: &str, token: Option<&str>, body: Option<Value>) -> Result<Answer, E> {
+async fn call(
+    app: &App,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Result<Answer, E> {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
@@ -149,16 +161,33 @@ async fn indicators_are_collected_consolidated_exported_and_published() -> Resul
     assert_eq!(created.json()["seuilVert"], "30");
 
     // Values by CSV (semicolons, decimal commas) with one bad line, and by XLSX.
-    let rennes: Vec<&String> = app.uais.iter().filter(|(_, a)| a == "14").map(|(u, _)| u).collect();
-    let lyon: Vec<&String> = app.uais.iter().filter(|(_, a)| a == "10").map(|(u, _)| u).collect();
+    let rennes: Vec<&String> = app
+        .uais
+        .iter()
+        .filter(|(_, a)| a == "14")
+        .map(|(u, _)| u)
+        .collect();
+    let lyon: Vec<&String> = app
+        .uais
+        .iter()
+        .filter(|(_, a)| a == "10")
+        .map(|(u, _)| u)
+        .collect();
     let csv = format!(
         "UAI;Terminaux;Élèves\n{};25;100\n{};12,5;50\n{};beaucoup;80\n",
         rennes[0], rennes[1], rennes[2]
     );
     let mapping = json!({ "perimetre": "UAI", "numerateur": "Terminaux", "denominateur": "Élèves" });
-    let report = call(&app, Method::POST, "/api/v1/valeurs/import", dan, Some(json!({
-        "contenu": csv, "colonnes": mapping, "indicateur": "TERM-100", "periode": "2025-2026"
-    }))).await?;
+    let report = call(
+        &app,
+        Method::POST,
+        "/api/v1/valeurs/import",
+        dan,
+        Some(json!({
+            "contenu": csv, "colonnes": mapping, "indicateur": "TERM-100", "periode": "2025-2026"
+        })),
+    )
+    .await?;
     assert_eq!(report.status, StatusCode::OK, "{}", report.text());
     let r = report.json();
     assert_eq!(r["ecrites"], 2);
@@ -177,14 +206,31 @@ async fn indicators_are_collected_consolidated_exported_and_published() -> Resul
     let body = json!({
         "contenuXlsxBase64": xlsx, "colonnes": mapping, "indicateur": "TERM-100", "periode": "2025-2026"
     });
-    let r = call(&app, Method::POST, "/api/v1/valeurs/import", dan, Some(body.clone())).await?.json();
+    let r = call(
+        &app,
+        Method::POST,
+        "/api/v1/valeurs/import",
+        dan,
+        Some(body.clone()),
+    )
+    .await?
+    .json();
     assert_eq!(r["ecrites"], 0);
     assert_eq!(r["rejetees"][0]["champ"], "perimetre");
-    let r = call(&app, Method::POST, "/api/v1/valeurs/import", admin, Some(body)).await?.json();
+    let r = call(&app, Method::POST, "/api/v1/valeurs/import", admin, Some(body))
+        .await?
+        .json();
     assert_eq!(r["ecrites"], 1, "{r}");
 
     // National figure: (25 + 12.5 + 30) ÷ (100 + 50 + 60) × 100 = 32.1429.
-    let c = call(&app, Method::GET, "/api/v1/indicateurs/TERM-100/consolidation?periode=2025-2026", admin, None).await?;
+    let c = call(
+        &app,
+        Method::GET,
+        "/api/v1/indicateurs/TERM-100/consolidation?periode=2025-2026",
+        admin,
+        None,
+    )
+    .await?;
     assert_eq!(c.status, StatusCode::OK, "{}", c.text());
     let c = c.json();
     assert_eq!(c["chiffre"]["valeur"], "32.1429");
@@ -204,7 +250,12 @@ async fn indicators_are_collected_consolidated_exported_and_published() -> Resul
     .json();
     assert_eq!(c["chiffre"]["completude"]["sousPerimetresRenseignes"], 2);
     assert_eq!(c["chiffre"]["completude"]["sousPerimetresAttendus"], 30);
-    assert!(c["chiffre"]["completude"]["texte"].as_str().unwrap_or_default().starts_with("2 académies sur 30"));
+    assert!(
+        c["chiffre"]["completude"]["texte"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("2 académies sur 30")
+    );
     let rennes_fig = c["detail"]
         .as_array()
         .ok_or("detail")?
@@ -223,8 +274,17 @@ async fn indicators_are_collected_consolidated_exported_and_published() -> Resul
     .await?
     .json();
     let id = c["detail"][0]["valeurId"].as_str().ok_or("value id")?.to_owned();
-    let v = call(&app, Method::GET, &format!("/api/v1/valeurs/{id}"), dan, None).await?.json();
-    let v = call(&app, Method::POST, &format!("/api/v1/valeurs/{id}/validation"), dan, Some(json!({"version": v["version"]}))).await?;
+    let v = call(&app, Method::GET, &format!("/api/v1/valeurs/{id}"), dan, None)
+        .await?
+        .json();
+    let v = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/valeurs/{id}/validation"),
+        dan,
+        Some(json!({"version": v["version"]})),
+    )
+    .await?;
     assert_eq!(v.status, StatusCode::OK, "{}", v.text());
     assert_eq!(v.json()["statut"], "validee");
     // A DAN of Rennes does not see Lyon's figure.
@@ -237,7 +297,14 @@ async fn indicators_are_collected_consolidated_exported_and_published() -> Resul
     )
     .await?;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
-    let bad = call(&app, Method::GET, "/api/v1/indicateurs/TERM-100/consolidation?periode=2025", admin, None).await?;
+    let bad = call(
+        &app,
+        Method::GET,
+        "/api/v1/indicateurs/TERM-100/consolidation?periode=2025",
+        admin,
+        None,
+    )
+    .await?;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.json()["error"]["fields"][0]["field"], "periode");
     // CSV export of the consolidation (decimal comma).
@@ -253,17 +320,41 @@ async fn indicators_are_collected_consolidated_exported_and_published() -> Resul
     assert!(file.text().contains("32,1429"), "{}", file.text());
 
     // Open data: validated values only, no sign-in.
-    let catalogue = call(&app, Method::GET, "/donnees/indicateurs", None, None).await?.json();
+    let catalogue = call(&app, Method::GET, "/donnees/indicateurs", None, None)
+        .await?
+        .json();
     assert_eq!(catalogue[0]["csv"], "/donnees/indicateurs/TERM-100.csv");
     let open = call(&app, Method::GET, "/donnees/indicateurs/TERM-100.csv", None, None).await?;
     assert_eq!(open.status, StatusCode::OK);
     let text = open.text();
-    assert!(text.starts_with("indicateur,periode,niveau,code,libelle,valeur"), "{text}");
+    assert!(
+        text.starts_with("indicateur,periode,niveau,code,libelle,valeur"),
+        "{text}"
+    );
     // One validated value in Rennes: 25 ÷ 100 or 12.5 ÷ 50, both 25.
-    assert!(text.contains("TERM-100,2025-2026,national,,National,25,"), "{text}");
-    let json = call(&app, Method::GET, "/donnees/indicateurs/TERM-100.json", None, None).await?.json();
+    assert!(
+        text.contains("TERM-100,2025-2026,national,,National,25,"),
+        "{text}"
+    );
+    let json = call(
+        &app,
+        Method::GET,
+        "/donnees/indicateurs/TERM-100.json",
+        None,
+        None,
+    )
+    .await?
+    .json();
     assert_eq!(json[0]["valeur"], json!(25));
-    let schema = call(&app, Method::GET, "/donnees/indicateurs/TERM-100/schema.json", None, None).await?.json();
+    let schema = call(
+        &app,
+        Method::GET,
+        "/donnees/indicateurs/TERM-100/schema.json",
+        None,
+        None,
+    )
+    .await?
+    .json();
     assert_eq!(schema["fields"][5]["name"], "valeur");
     assert_eq!(schema["fields"][5]["type"], "number");
     let missing = call(&app, Method::GET, "/donnees/indicateurs/TERM-100.pdf", None, None).await?;
@@ -289,7 +380,10 @@ async fn indicators_are_collected_consolidated_exported_and_published() -> Resul
     let closed = call(
         &app,
         Method::POST,
-        &format!("/api/v1/campagnes/{}/cloture", c["id"].as_str().unwrap_or_default()),
+        &format!(
+            "/api/v1/campagnes/{}/cloture",
+            c["id"].as_str().unwrap_or_default()
+        ),
         admin,
         Some(json!({"version": c["version"]})),
     )
@@ -300,7 +394,12 @@ async fn indicators_are_collected_consolidated_exported_and_published() -> Resul
         "indicateur": "TERM-100", "perimetre": format!("etablissement:{}", rennes[3]), "periode": "2025-2026",
         "numerateur": "1", "denominateur": "2"
     }))).await?;
-    assert_eq!(locked.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", locked.text());
+    assert_eq!(
+        locked.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        locked.text()
+    );
     assert_eq!(locked.json()["error"]["fields"][0]["field"], "periode");
     Ok(())
 }

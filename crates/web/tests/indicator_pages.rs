@@ -45,7 +45,9 @@ async fn person(db: &Db, email: &str, role: Role, perimeter: &str) -> Result<Per
         },
     )
     .await?;
-    let principal = identity::principal(db, &user.id, false).await?.ok_or("no principal")?;
+    let principal = identity::principal(db, &user.id, false)
+        .await?
+        .ok_or("no principal")?;
     let secret = identity::open_session(db, &user.id).await?;
     Ok(Person {
         principal,
@@ -142,7 +144,16 @@ async fn world() -> Result<World, E> {
     )
     .await?;
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
-    ind::set_target(&db, &admin.principal, "TERM-100", "national", "2025-2026", "cible", "25").await?;
+    ind::set_target(
+        &db,
+        &admin.principal,
+        "TERM-100",
+        "national",
+        "2025-2026",
+        "cible",
+        "25",
+    )
+    .await?;
     // A national project measured by the indicator.
     let tree = strategy::create_strategy(
         &db,
@@ -289,30 +300,61 @@ async fn the_dashboards_show_the_ratio_of_sums_with_maps_tables_and_drill_down()
     let page = get(&w, &w.admin, "/indicateurs/tableau-de-bord").await?;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     one_h1(&page.body);
-    assert!(page.body.contains(&national), "national ratio {national} on the dashboard");
+    assert!(
+        page.body.contains(&national),
+        "national ratio {national} on the dashboard"
+    );
     assert!(page.body.contains("/api/v1/indicateurs/rapport.pdf"));
     assert!(page.body.contains("académies,"), "completeness by académie");
-    assert!(page.body.contains("des établissements"), "completeness of the schools");
+    assert!(
+        page.body.contains("des établissements"),
+        "completeness of the schools"
+    );
     // The indicator's dashboard: series, comparison, both maps, each with its table.
     let page = get(&w, &w.admin, "/indicateurs/TERM-100/tableau-de-bord").await?;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     one_h1(&page.body);
     assert!(page.body.contains(&national));
-    assert!(page.body.contains(&rennes), "Rennes' ratio {rennes} in the comparison");
+    assert!(
+        page.body.contains(&rennes),
+        "Rennes' ratio {rennes} in the comparison"
+    );
     for class in ["gv-series", "gv-bars", "gv-map-aca", "gv-map-dep"] {
         assert!(page.body.contains(class), "{class}");
     }
-    assert!(page.body.matches("gv-chart-table").count() >= 4, "a table per chart");
-    assert!(page.body.matches("<desc").count() >= 4, "a text alternative per chart");
+    assert!(
+        page.body.matches("gv-chart-table").count() >= 4,
+        "a table per chart"
+    );
+    assert!(
+        page.body.matches("<desc").count() >= 4,
+        "a text alternative per chart"
+    );
     assert!(page.body.contains("2024-2025") && page.body.contains("2025-2026"));
     // The drill-down of Rennes ends on the schools' values.
-    let page = get(&w, &w.admin, "/indicateurs/TERM-100/detail?periode=2025-2026&perimetre=academie:14").await?;
+    let page = get(
+        &w,
+        &w.admin,
+        "/indicateurs/TERM-100/detail?periode=2025-2026&perimetre=academie:14",
+    )
+    .await?;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains(&rennes));
-    assert!(page.body.contains("perimetre=departement%3A35"), "drill-down links to the départements");
-    let page = get(&w, &w.admin, "/indicateurs/TERM-100/detail?periode=2025-2026&perimetre=departement:35&niveau=etablissement").await?;
+    assert!(
+        page.body.contains("perimetre=departement%3A35"),
+        "drill-down links to the départements"
+    );
+    let page = get(
+        &w,
+        &w.admin,
+        "/indicateurs/TERM-100/detail?periode=2025-2026&perimetre=departement:35&niveau=etablissement",
+    )
+    .await?;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("href=\"/valeurs/"), "values at the end of the drill-down");
+    assert!(
+        page.body.contains("href=\"/valeurs/"),
+        "values at the end of the drill-down"
+    );
     // The DAN's dashboard opens on Rennes; the nation is not theirs to read.
     let page = get(&w, &w.dan, "/indicateurs/tableau-de-bord").await?;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -350,12 +392,20 @@ async fn a_value_is_entered_and_validated_and_forms_keep_what_was_typed() -> Res
         &w,
         &w.dan,
         uri,
-        &[("perimetre", &perimeter), ("periode", "2025-2026"), ("numerateur", "douze"), ("denominateur", "100")],
+        &[
+            ("perimetre", &perimeter),
+            ("periode", "2025-2026"),
+            ("numerateur", "douze"),
+            ("denominateur", "100"),
+        ],
     )
     .await?;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     assert!(bad.body.contains("id=\"form-error\""), "error summary");
-    assert!(bad.body.contains("href=\"#f-numerateur\""), "the summary links to the field");
+    assert!(
+        bad.body.contains("href=\"#f-numerateur\""),
+        "the summary links to the field"
+    );
     assert!(bad.body.contains("value=\"douze\""), "input kept");
     assert!(bad.body.contains("f-numerateur-error"));
     // A red value (10 < 15) without a comment: entered, then refused at validation.
@@ -363,7 +413,12 @@ async fn a_value_is_entered_and_validated_and_forms_keep_what_was_typed() -> Res
         &w,
         &w.dan,
         uri,
-        &[("perimetre", &perimeter), ("periode", "2025-2026"), ("numerateur", "10"), ("denominateur", "100")],
+        &[
+            ("perimetre", &perimeter),
+            ("periode", "2025-2026"),
+            ("numerateur", "10"),
+            ("denominateur", "100"),
+        ],
     )
     .await?;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
@@ -371,8 +426,19 @@ async fn a_value_is_entered_and_validated_and_forms_keep_what_was_typed() -> Res
     let page = get(&w, &w.dan, &value_uri).await?;
     assert!(page.body.contains("id=\"red-needs-comment\""));
     let id = value_uri.trim_start_matches("/valeurs/").to_owned();
-    let refused = post(&w, &w.dan, &format!("{value_uri}/validation"), &[("version", "1")]).await?;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let refused = post(
+        &w,
+        &w.dan,
+        &format!("{value_uri}/validation"),
+        &[("version", "1")],
+    )
+    .await?;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("commentaire"));
     // A stale correction: 409, what was typed is kept.
     let stale = post(
@@ -408,17 +474,34 @@ async fn a_value_is_entered_and_validated_and_forms_keep_what_was_typed() -> Res
     .await?;
     assert_eq!(fixed.status, StatusCode::SEE_OTHER, "{}", fixed.body);
     let v = ind::value(&w.db, &w.dan.principal, &id).await?;
-    let done = post(&w, &w.dan, &format!("{value_uri}/validation"), &[("version", &v.value.version.to_string())]).await?;
+    let done = post(
+        &w,
+        &w.dan,
+        &format!("{value_uri}/validation"),
+        &[("version", &v.value.version.to_string())],
+    )
+    .await?;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = get(&w, &w.dan, &value_uri).await?;
     assert!(page.body.contains("Validée"), "{}", page.body);
     // Locked with its period: the entry page says why and how to reopen; reopening needs a reason.
     ind::lock_period(&w.db, &w.admin.principal, "TERM-100", "2025-2026", "academie:14").await?;
-    let page = get(&w, &w.dan, &format!("{uri}?perimetre={perimeter}&periode=2025-2026")).await?;
+    let page = get(
+        &w,
+        &w.dan,
+        &format!("{uri}?perimetre={perimeter}&periode=2025-2026"),
+    )
+    .await?;
     assert!(page.body.contains("id=\"locked\""), "{}", page.body);
     let v = ind::value(&w.db, &w.dan.principal, &id).await?;
     let version = v.value.version.to_string();
-    let no_reason = post(&w, &w.dan, &format!("{value_uri}/reouverture"), &[("version", &version), ("motif", " ")]).await?;
+    let no_reason = post(
+        &w,
+        &w.dan,
+        &format!("{value_uri}/reouverture"),
+        &[("version", &version), ("motif", " ")],
+    )
+    .await?;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(no_reason.body.contains("f-motif-error"));
     let reopened = post(
@@ -481,7 +564,13 @@ async fn the_import_names_rejected_lines_and_the_campaign_shows_its_heatmap() ->
     assert!(page.body.contains("id=\"missing-table\""));
     assert!(page.body.contains("id=\"close-form\""));
     // A form error keeps the input.
-    let bad = post(&w, &w.admin, "/campagnes", &[("titre", "Sans fin"), ("cloture", "demain")]).await?;
+    let bad = post(
+        &w,
+        &w.admin,
+        "/campagnes",
+        &[("titre", "Sans fin"), ("cloture", "demain")],
+    )
+    .await?;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     assert!(bad.body.contains("value=\"Sans fin\""));
     assert!(bad.body.contains("value=\"demain\""));
@@ -496,11 +585,17 @@ async fn the_report_pack_is_a_pdf_with_one_page_per_project() -> Result<(), E> {
     assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
     assert_eq!(pdf.content_type, "application/pdf");
     assert!(pdf.bytes.starts_with(b"%PDF"));
-    let text: String = pdf_text::extract(&pdf.bytes)?.chars().filter(|c| !c.is_whitespace()).collect();
+    let text: String = pdf_text::extract(&pdf.bytes)?
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let title: String = PROJECT_TITLE.chars().filter(|c| !c.is_whitespace()).collect();
     assert!(text.contains(&title), "{text}");
     assert!(text.contains("TERM-100"));
-    let national: String = french_ratio(w.national)?.chars().filter(|c| !c.is_whitespace()).collect();
+    let national: String = french_ratio(w.national)?
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     assert!(text.contains(&national), "{national} in {text}");
     // Only national readers.
     let refused = get(&w, &w.dan, "/api/v1/indicateurs/rapport.pdf").await?;
@@ -515,8 +610,8 @@ mod pdf_text {
     use hayro_interpret::hayro_cmap::BfString;
     use hayro_interpret::hayro_syntax::Pdf;
     use hayro_interpret::{
-        BlendMode, ClipPath, Context, Device, GlyphDrawMode, Image, InterpreterCache, InterpreterSettings, Paint,
-        PathDrawMode, SoftMask, interpret_page,
+        BlendMode, ClipPath, Context, Device, GlyphDrawMode, Image, InterpreterCache, InterpreterSettings,
+        Paint, PathDrawMode, SoftMask, interpret_page,
     };
     use kurbo::{Affine, BezPath, Rect};
 

@@ -106,11 +106,17 @@ async fn queue_mails(
     let subject = match stage {
         Stage::Opening => format!("Campagne ouverte : {} ({})", c.title, c.period),
         Stage::Week | Stage::LastDay => format!("Rappel : {} — clôture le {}", c.title, fr_date(c.closes_on)),
-        Stage::Grace => format!("Dernier rappel : {} — délai de grâce jusqu'au {}", c.title, fr_date(c.last_day())),
+        Stage::Grace => format!(
+            "Dernier rappel : {} — délai de grâce jusqu'au {}",
+            c.title,
+            fr_date(c.last_day())
+        ),
     };
     let lead = match stage {
         Stage::Opening => "Une campagne de remontée d'indicateurs est ouverte pour votre académie.",
-        Stage::Week | Stage::LastDay => "Les indicateurs de votre académie ne sont pas encore tous renseignés.",
+        Stage::Week | Stage::LastDay => {
+            "Les indicateurs de votre académie ne sont pas encore tous renseignés."
+        }
         Stage::Grace => {
             "La campagne est close ; ses valeurs sont encore acceptées pendant le délai de grâce, ensuite la période est verrouillée."
         }
@@ -188,7 +194,10 @@ pub async fn open_campaign(db: &Db, by: &Principal, input: &CampaignInput) -> Co
                 }
             }
             Err(CoreError::NotFound { .. }) => {
-                errors.push(FieldError::new(format!("indicateurs[{i}]"), format!("« {code} » inconnu")));
+                errors.push(FieldError::new(
+                    format!("indicateurs[{i}]"),
+                    format!("« {code} » inconnu"),
+                ));
             }
             Err(e) => return Err(e),
         }

@@ -66,14 +66,16 @@ pub async fn consolidate(db: &Db, by: &Principal, q: &ConsolidationQuery) -> Cor
     if place.level.rank() < capture.rank() {
         return Err(CoreError::bad_request(
             "perimetre",
-            format!("l'indicateur se saisit au niveau « {} » : pas en dessous", capture.as_str()),
+            format!(
+                "l'indicateur se saisit au niveau « {} » : pas en dessous",
+                capture.as_str()
+            ),
         ));
     }
     let child = match q.child_level.as_deref().filter(|c| !c.trim().is_empty()) {
         Some(c) => {
-            let c = Level::from_code(c).ok_or_else(|| {
-                CoreError::bad_request("niveau", format!("niveau « {c} » inconnu"))
-            })?;
+            let c = Level::from_code(c)
+                .ok_or_else(|| CoreError::bad_request("niveau", format!("niveau « {c} » inconnu")))?;
             if c.rank() >= place.level.rank() || c.rank() < capture.rank() {
                 return Err(CoreError::bad_request(
                     "niveau",
@@ -192,7 +194,10 @@ pub async fn consolidate_unchecked(
                 level: child,
                 code: v.perimeter_code.clone(),
             };
-            let label = labels.get(&v.perimeter_code).cloned().unwrap_or_else(|| v.perimeter_code.clone());
+            let label = labels
+                .get(&v.perimeter_code)
+                .cloned()
+                .unwrap_or_else(|| v.perimeter_code.clone());
             let mut fig = figure(
                 ind,
                 &child_place,

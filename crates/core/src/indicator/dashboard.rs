@@ -19,10 +19,12 @@ pub async fn home_place(db: &Db, by: &Principal) -> CoreResult<Place> {
     if by.can(db, Capability::Read, &Perimeter::National).await? {
         return Ok(Place::national());
     }
-    Ok(viewer_academie(db, by).await?.map_or_else(Place::national, |code| Place {
-        level: Level::Academie,
-        code,
-    }))
+    Ok(viewer_academie(db, by)
+        .await?
+        .map_or_else(Place::national, |code| Place {
+            level: Level::Academie,
+            code,
+        }))
 }
 
 /// The académie of a person's first grant at or below an académie, if any.
@@ -97,7 +99,11 @@ async fn key_figure(db: &Db, ind: Indicator, place: &Place, validated_only: bool
     {
         // One level down, for the completeness ("27 sur 30 académies").
         let below = detail_level(place, ind.capture_level());
-        figure = Some(consolidate_unchecked(db, &ind, p, place, below, validated_only).await?.figure);
+        figure = Some(
+            consolidate_unchecked(db, &ind, p, place, below, validated_only)
+                .await?
+                .figure,
+        );
     }
     let target = period.as_deref().and_then(|p| target_for(&targets, place, p));
     Ok(KeyFigure {
@@ -123,6 +129,9 @@ pub async fn key_figures(db: &Db, by: &Principal, place: &Place) -> CoreResult<V
     Ok(out)
 }
 
+/// The figures of a series by period, oldest first.
+pub type Points = Vec<(String, Option<Dec>)>;
+
 /// Everything the dashboard of one indicator draws.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndicatorDashboard {
@@ -135,7 +144,7 @@ pub struct IndicatorDashboard {
     pub period: Option<String>,
     /// The series, oldest first: `(name, points by period)` for the nation (when read) and
     /// the person's académie (or the perimeter shown).
-    pub series: Vec<(String, Vec<(String, Option<Dec>)>)>,
+    pub series: Vec<(String, Points)>,
     /// The figure of the period with the figures one level down (the comparison).
     pub comparison: Option<Consolidation>,
     /// By académie and by département (national and académie perimeters only).
@@ -160,15 +169,19 @@ pub async fn indicator_dashboard(
     if place.level.rank() < capture.rank() {
         return Err(CoreError::bad_request(
             "perimetre",
-            format!("l'indicateur se saisit au niveau « {} » : pas en dessous", capture.as_str()),
+            format!(
+                "l'indicateur se saisit au niveau « {} » : pas en dessous",
+                capture.as_str()
+            ),
         ));
     }
     let label = place_label(db, &place).await?;
     let periods = repo::periods_of(db, &ind.id).await?;
     let period = match period.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => Some(check_period(ind.periodicity(), p).ok_or_else(|| {
-            CoreError::BadRequest(vec![period_error("periode", ind.periodicity(), p)])
-        })?),
+        Some(p) => Some(
+            check_period(ind.periodicity(), p)
+                .ok_or_else(|| CoreError::BadRequest(vec![period_error("periode", ind.periodicity(), p)]))?,
+        ),
         None => periods.first().cloned(),
     };
     // The series: the nation when read, and the académie of the person or of the focus.
@@ -200,7 +213,10 @@ pub async fn indicator_dashboard(
         let mut by_period: Vec<(String, Option<Dec>)> = periods
             .iter()
             .map(|period| {
-                let v = points.iter().find(|(q, _)| q == period).and_then(|(_, f)| f.value);
+                let v = points
+                    .iter()
+                    .find(|(q, _)| q == period)
+                    .and_then(|(_, f)| f.value);
                 (period.clone(), v)
             })
             .collect();
@@ -216,19 +232,27 @@ pub async fn indicator_dashboard(
         if place.level == Level::National && capture.rank() <= Level::Academie.rank() {
             academies = match below {
                 Some(Level::Academie) => comparison.clone(),
-                _ => Some(consolidate_unchecked(db, &ind, period, &place, Some(Level::Academie), false).await?),
+                _ => {
+                    Some(consolidate_unchecked(db, &ind, period, &place, Some(Level::Academie), false).await?)
+                }
             };
         }
-        if matches!(place.level, Level::National | Level::RegionAcademique | Level::Academie)
-            && capture.rank() <= Level::Departement.rank()
+        if matches!(
+            place.level,
+            Level::National | Level::RegionAcademique | Level::Academie
+        ) && capture.rank() <= Level::Departement.rank()
         {
             departements = match below {
                 Some(Level::Departement) => comparison.clone(),
-                _ => Some(consolidate_unchecked(db, &ind, period, &place, Some(Level::Departement), false).await?),
+                _ => Some(
+                    consolidate_unchecked(db, &ind, period, &place, Some(Level::Departement), false).await?,
+                ),
             };
         }
     }
-    let target = period.as_deref().and_then(|p| target_for(&view.targets, &place, p));
+    let target = period
+        .as_deref()
+        .and_then(|p| target_for(&view.targets, &place, p));
     Ok(IndicatorDashboard {
         view,
         place,
@@ -316,7 +340,12 @@ struct Commented {
 
 /// The values of a period that carry a comment, most recently entered first, at most
 /// `limit`.
-async fn commented_values(db: &Db, indicator_id: &str, period: &str, limit: u32) -> CoreResult<Vec<Commented>> {
+async fn commented_values(
+    db: &Db,
+    indicator_id: &str,
+    period: &str,
+    limit: u32,
+) -> CoreResult<Vec<Commented>> {
     db.fetch_all(
         Sql::new("SELECT perimeter_kind, perimeter_code, comment FROM ind_value WHERE indicator_id = ")
             .bind(indicator_id)

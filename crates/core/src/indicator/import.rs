@@ -43,7 +43,8 @@ pub fn read_csv(bytes: &[u8]) -> CoreResult<Table> {
         .collect();
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| CoreError::bad_request("fichier", format!("ligne {} illisible : {e}", i + 2)))?;
+        let record = record
+            .map_err(|e| CoreError::bad_request("fichier", format!("ligne {} illisible : {e}", i + 2)))?;
         rows.push(record.iter().map(str::to_owned).collect());
     }
     Ok(Table { headers, rows })
@@ -123,14 +124,22 @@ async fn schools(db: &Db, uais: &[String]) -> CoreResult<HashMap<String, Option<
     Ok(out)
 }
 
-fn column(headers: &[String], name: &Option<String>, field: &str, errors: &mut Vec<FieldError>) -> Option<usize> {
+fn column(
+    headers: &[String],
+    name: &Option<String>,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<usize> {
     let name = name.as_deref()?.trim();
     if name.is_empty() {
         return None;
     }
     let found = headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     if found.is_none() {
-        errors.push(FieldError::new(field, format!("colonne « {name} » absente du fichier")));
+        errors.push(FieldError::new(
+            field,
+            format!("colonne « {name} » absente du fichier"),
+        ));
     }
     found
 }
@@ -146,7 +155,12 @@ pub async fn import_values(
 ) -> CoreResult<ImportReport> {
     let h = &table.headers;
     let mut errors = Vec::new();
-    let c_perimeter = column(h, &Some(mapping.perimeter.clone()), "colonnes.perimetre", &mut errors);
+    let c_perimeter = column(
+        h,
+        &Some(mapping.perimeter.clone()),
+        "colonnes.perimetre",
+        &mut errors,
+    );
     let c_indicator = column(h, &mapping.indicator, "colonnes.indicateur", &mut errors);
     let c_period = column(h, &mapping.period, "colonnes.periode", &mut errors);
     let c_value = column(h, &mapping.value, "colonnes.valeur", &mut errors);
@@ -158,23 +172,37 @@ pub async fn import_values(
     errors.retain(|e| {
         let optional = [
             ("colonnes.numerateur", &defaults.numerator == &mapping.numerator),
-            ("colonnes.denominateur", &defaults.denominator == &mapping.denominator),
+            (
+                "colonnes.denominateur",
+                &defaults.denominator == &mapping.denominator,
+            ),
             ("colonnes.commentaire", &defaults.comment == &mapping.comment),
             ("colonnes.valeur", &defaults.value == &mapping.value),
         ];
-        !optional.iter().any(|(f, is_default)| *is_default && e.field == *f)
+        !optional
+            .iter()
+            .any(|(f, is_default)| *is_default && e.field == *f)
     });
     if c_indicator.is_none() && mapping.fixed_indicator.is_none() {
-        errors.push(FieldError::new("colonnes.indicateur", "une colonne ou un indicateur fixe"));
+        errors.push(FieldError::new(
+            "colonnes.indicateur",
+            "une colonne ou un indicateur fixe",
+        ));
     }
     if c_period.is_none() && mapping.fixed_period.is_none() {
-        errors.push(FieldError::new("colonnes.periode", "une colonne ou une période fixe"));
+        errors.push(FieldError::new(
+            "colonnes.periode",
+            "une colonne ou une période fixe",
+        ));
     }
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
     let Some(c_perimeter) = c_perimeter else {
-        return Err(CoreError::Validation(vec![FieldError::new("colonnes.perimetre", "obligatoire")]));
+        return Err(CoreError::Validation(vec![FieldError::new(
+            "colonnes.perimetre",
+            "obligatoire",
+        )]));
     };
     let cell = |row: &[String], c: Option<usize>| -> Option<String> {
         c.and_then(|c| row.get(c)).map(|s| s.trim().to_owned())
@@ -267,7 +295,11 @@ pub async fn import_values(
                 continue;
             }
         };
-        let comment: String = cell(row, c_comment).unwrap_or_default().chars().take(2_000).collect();
+        let comment: String = cell(row, c_comment)
+            .unwrap_or_default()
+            .chars()
+            .take(2_000)
+            .collect();
         parsed.push(Parsed {
             line,
             ind: ind.clone(),
@@ -304,7 +336,10 @@ pub async fn import_values(
             match known_schools.get(&p.place.code) {
                 Some(a) => a.clone(),
                 None => {
-                    reject("perimetre", format!("UAI « {} » inconnu du référentiel", p.place.code));
+                    reject(
+                        "perimetre",
+                        format!("UAI « {} » inconnu du référentiel", p.place.code),
+                    );
                     continue;
                 }
             }
@@ -342,7 +377,10 @@ pub async fn import_values(
         let lock_key = (p.ind.id.clone(), p.period.clone());
         if !locks.contains_key(&lock_key) {
             let l = repo::locks(db, &p.ind.id, &p.period).await?;
-            let keys: HashSet<String> = repo::locked_keys(db, &p.ind.id, &p.period).await?.into_iter().collect();
+            let keys: HashSet<String> = repo::locked_keys(db, &p.ind.id, &p.period)
+                .await?
+                .into_iter()
+                .collect();
             locks.insert(lock_key.clone(), (l, keys));
         }
         if let Some((period_locks, locked_values)) = locks.get(&lock_key) {
@@ -350,12 +388,18 @@ pub async fn import_values(
                 .iter()
                 .any(|l| l.is_empty() || academie.as_deref() == Some(l.as_str()));
             if locked_values.contains(&key) || period_locked {
-                reject("periode", format!("la période {} est verrouillée pour « {key} »", p.period));
+                reject(
+                    "periode",
+                    format!("la période {} est verrouillée pour « {key} »", p.period),
+                );
                 continue;
             }
         }
         if !seen.insert((p.ind.id.clone(), p.period.clone(), key.clone())) {
-            reject("perimetre", format!("« {key} » figure déjà plus haut pour cet indicateur et cette période"));
+            reject(
+                "perimetre",
+                format!("« {key} » figure déjà plus haut pour cet indicateur et cette période"),
+            );
             continue;
         }
         rows.push(BulkValue {
@@ -375,8 +419,15 @@ pub async fn import_values(
     }
     let actor = by.actor();
     let mut tx = db.begin().await?;
-    report.written =
-        repo::upsert_values(&mut tx, &rows, provenance.as_str(), actor.id.as_deref(), &actor.label, now()).await?;
+    report.written = repo::upsert_values(
+        &mut tx,
+        &rows,
+        provenance.as_str(),
+        actor.id.as_deref(),
+        &actor.label,
+        now(),
+    )
+    .await?;
     audit::record(
         &mut tx,
         &actor,

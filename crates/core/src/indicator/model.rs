@@ -122,7 +122,9 @@ impl Level {
 
     /// The level just below, if any.
     pub fn below(self) -> Option<Level> {
-        self.rank().checked_sub(1).and_then(|r| Level::ALL.get(r).copied())
+        self.rank()
+            .checked_sub(1)
+            .and_then(|r| Level::ALL.get(r).copied())
     }
 }
 
@@ -246,7 +248,10 @@ pub fn parse_dec(field: &str, text: &str) -> CoreResult<Dec> {
     Dec::parse(text).ok_or_else(|| {
         CoreError::Validation(vec![FieldError::new(
             field,
-            format!("« {} » n'est pas un nombre (12,5 ou 12.5 ; 4 décimales au plus)", text.trim()),
+            format!(
+                "« {} » n'est pas un nombre (12,5 ou 12.5 ; 4 décimales au plus)",
+                text.trim()
+            ),
         )])
     })
 }
@@ -273,9 +278,7 @@ pub fn check_period(periodicity: Periodicity, period: &str) -> Option<String> {
             .split_once("-T")
             .is_some_and(|(a, q)| year(a).is_some() && matches!(q, "1" | "2" | "3" | "4")),
         Periodicity::Mois => p.split_once('-').is_some_and(|(a, m)| {
-            year(a).is_some()
-                && m.len() == 2
-                && m.parse::<u8>().is_ok_and(|m| (1..=12).contains(&m))
+            year(a).is_some() && m.len() == 2 && m.parse::<u8>().is_ok_and(|m| (1..=12).contains(&m))
         }),
     };
     ok.then(|| p.to_owned())

@@ -93,9 +93,7 @@ pub const COLUMNS: &[&str] = &[
 
 /// The TableSchema (frictionless data) of an indicator's files.
 pub fn table_schema(ind: &Indicator) -> serde_json::Value {
-    let f = |name: &str, kind: &str, description: String| {
-        serde_json::json!({"name": name, "type": kind, "description": description})
-    };
+    let f = |name: &str, kind: &str, description: String| serde_json::json!({"name": name, "type": kind, "description": description});
     serde_json::json!({
         "$schema": "https://specs.frictionlessdata.io/schemas/table-schema.json",
         "title": ind.label,

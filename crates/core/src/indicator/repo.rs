@@ -58,14 +58,22 @@ pub async fn update_indicator(tx: &mut Tx, i: &Indicator, expected: i64) -> Core
 
 pub async fn find_indicator(db: &Db, code: &str) -> CoreResult<Option<Indicator>> {
     db.fetch_optional(
-        Sql::new(&format!("SELECT {INDICATOR_COLUMNS} FROM ind_indicator WHERE code = ")).bind(code),
+        Sql::new(&format!(
+            "SELECT {INDICATOR_COLUMNS} FROM ind_indicator WHERE code = "
+        ))
+        .bind(code),
     )
     .await
 }
 
 pub async fn find_indicator_by_id(db: &Db, id: &str) -> CoreResult<Option<Indicator>> {
-    db.fetch_optional(Sql::new(&format!("SELECT {INDICATOR_COLUMNS} FROM ind_indicator WHERE id = ")).bind(id))
-        .await
+    db.fetch_optional(
+        Sql::new(&format!(
+            "SELECT {INDICATOR_COLUMNS} FROM ind_indicator WHERE id = "
+        ))
+        .bind(id),
+    )
+    .await
 }
 
 pub async fn list_indicators(db: &Db) -> CoreResult<Vec<Indicator>> {
@@ -76,11 +84,13 @@ pub async fn list_indicators(db: &Db) -> CoreResult<Vec<Indicator>> {
 }
 
 pub async fn list_public_indicators(db: &Db) -> CoreResult<Vec<Indicator>> {
-    db.fetch_all(Sql::new(&format!(
-        "SELECT {INDICATOR_COLUMNS} FROM ind_indicator WHERE public = "
-    ))
-    .bind(true)
-    .push(" AND owner_kind = 'national' ORDER BY code"))
+    db.fetch_all(
+        Sql::new(&format!(
+            "SELECT {INDICATOR_COLUMNS} FROM ind_indicator WHERE public = "
+        ))
+        .bind(true)
+        .push(" AND owner_kind = 'national' ORDER BY code"),
+    )
     .await
 }
 
@@ -150,7 +160,12 @@ pub async fn targets_of(db: &Db, indicator_id: &str) -> CoreResult<Vec<Target>> 
     .await
 }
 
-pub async fn upsert_target(tx: &mut Tx, indicator_id: &str, t: &Target, now: OffsetDateTime) -> CoreResult<()> {
+pub async fn upsert_target(
+    tx: &mut Tx,
+    indicator_id: &str,
+    t: &Target,
+    now: OffsetDateTime,
+) -> CoreResult<()> {
     tx.execute(
         Sql::insert(
             "ind_target",
@@ -228,7 +243,12 @@ pub async fn insert_value(tx: &mut Tx, v: &Value) -> CoreResult<()> {
 
 pub async fn update_value(tx: &mut Tx, v: &Value, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(Sql::update_versioned("ind_value", &v.id, expected, value_values(v)))
+        .execute(Sql::update_versioned(
+            "ind_value",
+            &v.id,
+            expected,
+            value_values(v),
+        ))
         .await?
         == 1)
 }
@@ -246,14 +266,16 @@ pub async fn find_value_at(
     code: &str,
 ) -> CoreResult<Option<Value>> {
     db.fetch_optional(
-        Sql::new(&format!("SELECT {VALUE_COLUMNS} FROM ind_value WHERE indicator_id = "))
-            .bind(indicator_id)
-            .push(" AND period = ")
-            .bind(period)
-            .push(" AND perimeter_kind = ")
-            .bind(kind)
-            .push(" AND perimeter_code = ")
-            .bind(code),
+        Sql::new(&format!(
+            "SELECT {VALUE_COLUMNS} FROM ind_value WHERE indicator_id = "
+        ))
+        .bind(indicator_id)
+        .push(" AND period = ")
+        .bind(period)
+        .push(" AND perimeter_kind = ")
+        .bind(kind)
+        .push(" AND perimeter_code = ")
+        .bind(code),
     )
     .await
 }
@@ -282,7 +304,9 @@ fn value_where(scope: &ValueScope) -> Sql {
         if ids.is_empty() {
             q.push_mut(" AND 1 = 0");
         } else {
-            q = q.push(" AND v.indicator_id IN ").bind_tuple(ids.iter().map(String::as_str));
+            q = q
+                .push(" AND v.indicator_id IN ")
+                .bind_tuple(ids.iter().map(String::as_str));
         }
     }
     if let Some(p) = &scope.period {
@@ -602,10 +626,7 @@ pub fn lineage(capture: Level) -> (&'static str, Lineage) {
                 Some("''"),
             ],
         ),
-        Level::RegionAcademique => (
-            "",
-            [None, None, None, None, Some("v.perimeter_code"), Some("''")],
-        ),
+        Level::RegionAcademique => ("", [None, None, None, None, Some("v.perimeter_code"), Some("''")]),
         Level::National => ("", [None, None, None, None, None, Some("''")]),
     };
     (joins, Lineage { exprs })
@@ -811,11 +832,13 @@ pub async fn expected_sources(
                 exprs: [None, None, None, None, Some("r.code"), Some("''")],
             },
         ),
-        Level::National => return Ok(vec![CodeCount {
-            code: Some(String::new()),
-            n: 1,
-            label: None,
-        }]),
+        Level::National => {
+            return Ok(vec![CodeCount {
+                code: Some(String::new()),
+                n: 1,
+                label: None,
+            }]);
+        }
     };
     let (Some(parent_expr), Some(child_expr)) = (lineage.of(parent.0), lineage.of(child)) else {
         return Ok(Vec::new());
@@ -858,21 +881,32 @@ fn campaign_values(c: &Campaign) -> Vec<(&'static str, V)> {
     ]
 }
 
-pub async fn insert_campaign(tx: &mut Tx, c: &Campaign, indicator_ids: &[String], academies: &[String]) -> CoreResult<()> {
+pub async fn insert_campaign(
+    tx: &mut Tx,
+    c: &Campaign,
+    indicator_ids: &[String],
+    academies: &[String],
+) -> CoreResult<()> {
     let mut cols = vec![("id", c.id.as_str().into()), ("created_at", c.created_at.into())];
     cols.extend(campaign_values(c));
     tx.execute(Sql::insert("ind_campaign", cols)).await?;
     for i in indicator_ids {
         tx.execute(Sql::insert(
             "ind_campaign_indicator",
-            vec![("campaign_id", c.id.as_str().into()), ("indicator_id", i.as_str().into())],
+            vec![
+                ("campaign_id", c.id.as_str().into()),
+                ("indicator_id", i.as_str().into()),
+            ],
         ))
         .await?;
     }
     for a in academies {
         tx.execute(Sql::insert(
             "ind_campaign_academie",
-            vec![("campaign_id", c.id.as_str().into()), ("academie_code", a.as_str().into())],
+            vec![
+                ("campaign_id", c.id.as_str().into()),
+                ("academie_code", a.as_str().into()),
+            ],
         ))
         .await?;
     }
@@ -881,14 +915,24 @@ pub async fn insert_campaign(tx: &mut Tx, c: &Campaign, indicator_ids: &[String]
 
 pub async fn update_campaign(tx: &mut Tx, c: &Campaign, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(Sql::update_versioned("ind_campaign", &c.id, expected, campaign_values(c)))
+        .execute(Sql::update_versioned(
+            "ind_campaign",
+            &c.id,
+            expected,
+            campaign_values(c),
+        ))
         .await?
         == 1)
 }
 
 pub async fn find_campaign(db: &Db, id: &str) -> CoreResult<Option<Campaign>> {
-    db.fetch_optional(Sql::new(&format!("SELECT {CAMPAIGN_COLUMNS} FROM ind_campaign WHERE id = ")).bind(id))
-        .await
+    db.fetch_optional(
+        Sql::new(&format!(
+            "SELECT {CAMPAIGN_COLUMNS} FROM ind_campaign WHERE id = "
+        ))
+        .bind(id),
+    )
+    .await
 }
 
 pub async fn list_campaigns(db: &Db) -> CoreResult<Vec<Campaign>> {

@@ -95,11 +95,15 @@ impl Place {
                 ),
             )
         };
-        let (kind, code) = text.split_once(':').ok_or_else(|| bad("type:code attendu".into()))?;
+        let (kind, code) = text
+            .split_once(':')
+            .ok_or_else(|| bad("type:code attendu".into()))?;
         let code = code.trim();
         let level = Level::from_code(kind).ok_or_else(|| bad("type inconnu".into()))?;
         let code = match level {
-            Level::Etablissement => Uai::parse(code).map(Uai::into_string).map_err(|e| bad(e.to_string()))?,
+            Level::Etablissement => Uai::parse(code)
+                .map(Uai::into_string)
+                .map_err(|e| bad(e.to_string()))?,
             Level::Commune => CodeCommune::parse(code)
                 .map(CodeCommune::into_string)
                 .map_err(|e| bad(e.to_string()))?,
@@ -201,7 +205,10 @@ pub(crate) async fn check_place_exists(db: &Db, place: &Place, field: &str) -> C
     if exists {
         Ok(())
     } else {
-        Err(invalid(field, format!("« {} » est absent du référentiel", place.text())))
+        Err(invalid(
+            field,
+            format!("« {} » est absent du référentiel", place.text()),
+        ))
     }
 }
 
@@ -293,7 +300,12 @@ pub async fn indicator(db: &Db, by: &Principal, code: &str) -> CoreResult<Indica
 }
 
 /// The indicators that measure a national project (`projet`) or a roadmap action (`action`).
-pub async fn indicators_of(db: &Db, by: &Principal, ref_kind: &str, ref_id: &str) -> CoreResult<Vec<Indicator>> {
+pub async fn indicators_of(
+    db: &Db,
+    by: &Principal,
+    ref_kind: &str,
+    ref_id: &str,
+) -> CoreResult<Vec<Indicator>> {
     let mut out = Vec::new();
     for ind in repo::indicators_of(db, ref_kind, ref_id).await? {
         if can_read_indicator(db, by, &ind).await? {
@@ -431,7 +443,10 @@ fn apply_indicator(ind: &mut Indicator, input: &IndicatorInput, creating: bool) 
         ind.red_e4 = x;
     }
     if ind.green_e4.is_some() != ind.red_e4.is_some() {
-        errors.push(FieldError::new("seuilRouge", "les deux seuils vont ensemble (ou aucun)"));
+        errors.push(FieldError::new(
+            "seuilRouge",
+            "les deux seuils vont ensemble (ou aucun)",
+        ));
     } else if let (Some(g), Some(r)) = (ind.green_e4, ind.red_e4) {
         let higher = ind.direction != Direction::Baisse.as_str();
         if (higher && r > g) || (!higher && r < g) {
@@ -455,9 +470,14 @@ fn apply_indicator(ind: &mut Indicator, input: &IndicatorInput, creating: bool) 
             ));
         }
         if agg == Aggregation::RatioDesSommes && kind != Kind::Ratio {
-            errors.push(FieldError::new("type", "le ratio des sommes s'applique aux indicateurs de type ratio"));
+            errors.push(FieldError::new(
+                "type",
+                "le ratio des sommes s'applique aux indicateurs de type ratio",
+            ));
         }
-        if ind.owner_kind == "academie" && matches!(ind.capture_level(), Level::RegionAcademique | Level::National) {
+        if ind.owner_kind == "academie"
+            && matches!(ind.capture_level(), Level::RegionAcademique | Level::National)
+        {
             errors.push(FieldError::new(
                 "niveauSaisie",
                 "un indicateur académique se saisit dans l'académie ou en dessous",
@@ -596,7 +616,11 @@ pub async fn set_links(db: &Db, by: &Principal, code: &str, refs: &[String]) -> 
     let mut tx = db.begin().await?;
     repo::replace_links(&mut tx, &ind.id, &links).await?;
     let as_json = |l: &[Link]| {
-        serde_json::json!(l.iter().map(|l| format!("{}:{}", l.ref_kind, l.ref_id)).collect::<Vec<_>>())
+        serde_json::json!(
+            l.iter()
+                .map(|l| format!("{}:{}", l.ref_kind, l.ref_id))
+                .collect::<Vec<_>>()
+        )
     };
     audit::record(
         &mut tx,
@@ -718,10 +742,16 @@ pub(crate) fn figures(
     if ind.has_parts() {
         let (Some(n), Some(d)) = (n, d) else {
             let field = if n.is_none() { "numerateur" } else { "denominateur" };
-            return Err(vec![FieldError::new(field, "un ratio se saisit par son numérateur et son dénominateur")]);
+            return Err(vec![FieldError::new(
+                field,
+                "un ratio se saisit par son numérateur et son dénominateur",
+            )]);
         };
         if d.0 <= 0 {
-            return Err(vec![FieldError::new("denominateur", "doit être strictement positif")]);
+            return Err(vec![FieldError::new(
+                "denominateur",
+                "doit être strictement positif",
+            )]);
         }
         if n.0 < 0 {
             return Err(vec![FieldError::new("numerateur", "doit être positif ou nul")]);
@@ -741,7 +771,10 @@ pub(crate) fn figures(
             )]);
         };
         if w.0 <= 0 {
-            return Err(vec![FieldError::new("denominateur", "doit être strictement positif")]);
+            return Err(vec![FieldError::new(
+                "denominateur",
+                "doit être strictement positif",
+            )]);
         }
         return Ok((v.0, None, Some(w.0)));
     }
@@ -784,7 +817,8 @@ pub async fn record_value(
             "perimetre",
             format!(
                 "l'indicateur se saisit au niveau « {} », pas « {} »",
-                ind.capture_level, p.level.as_str()
+                ind.capture_level,
+                p.level.as_str()
             ),
         ));
     }
@@ -825,7 +859,10 @@ pub async fn record_value(
     }
     let reopened = existing.as_ref().is_some_and(|v| v.reopen_reason.is_some());
     if !reopened && period_locked(db, &ind, &period, &place).await? {
-        return Err(invalid("periode", format!("la période {period} est verrouillée pour ce périmètre")));
+        return Err(invalid(
+            "periode",
+            format!("la période {period} est verrouillée pour ce périmètre"),
+        ));
     }
     let at = now();
     let actor = by.actor();
@@ -865,7 +902,11 @@ pub async fn record_value(
     audit::record(
         &mut tx,
         &actor,
-        if existing.is_some() { "valeur.correction" } else { "valeur.saisie" },
+        if existing.is_some() {
+            "valeur.correction"
+        } else {
+            "valeur.saisie"
+        },
         "valeur",
         &value.id,
         existing.as_ref().map(audit_value).as_ref(),
@@ -905,7 +946,12 @@ pub async fn value(db: &Db, by: &Principal, id: &str) -> CoreResult<ValueRow> {
 
 /// Values, filtered; only those the caller reads. A perimeter filter is needed for people
 /// whose rights do not cover the nation (`national` readers see everything).
-pub async fn values(db: &Db, by: &Principal, filter: &ValueFilter, page: PageRequest) -> CoreResult<Page<ValueRow>> {
+pub async fn values(
+    db: &Db,
+    by: &Principal,
+    filter: &ValueFilter,
+    page: PageRequest,
+) -> CoreResult<Page<ValueRow>> {
     let mut scope = repo::ValueScope::default();
     let mut errors = Vec::new();
     let mut indicators = Vec::new();
@@ -917,7 +963,12 @@ pub async fn values(db: &Db, by: &Principal, filter: &ValueFilter, page: PageReq
         indicators = self::indicators(db, by, None).await?;
         scope.indicator_ids = Some(indicators.iter().map(|i| i.id.clone()).collect());
     }
-    scope.period = filter.period.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
+    scope.period = filter
+        .period
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned);
     if let Some(s) = filter.status.as_deref().filter(|s| !s.trim().is_empty()) {
         scope.status = collect(&mut errors, ValueStatus::parse(s, "statut"))?.map(|s| s.as_str().to_owned());
     }
@@ -952,7 +1003,9 @@ pub async fn values(db: &Db, by: &Principal, filter: &ValueFilter, page: PageReq
             .items
             .into_iter()
             .map(|r| ValueRow {
-                rag: codes.get(r.value.indicator_id.as_str()).and_then(|i| i.rag(Dec(r.value.value_e4))),
+                rag: codes
+                    .get(r.value.indicator_id.as_str())
+                    .and_then(|i| i.rag(Dec(r.value.value_e4))),
                 value: r.value,
                 indicator_code: r.indicator_code,
             })
@@ -1003,33 +1056,49 @@ async fn change_status(
 /// period (a reopened value), validating locks it again.
 pub async fn validate_value(db: &Db, by: &Principal, id: &str, version: i64) -> CoreResult<Value> {
     let actor = by.actor();
-    change_status(db, by, id, version, "valeur.validation", |v, ind, locked_period| {
-        if v.status != ValueStatus::Saisie.as_str() {
-            return Err(CoreError::Conflict(format!("la valeur est déjà « {} »", v.status)));
-        }
-        if ind.rag(Dec(v.value_e4)) == Some(Rag::Rouge) && v.comment.trim().is_empty() {
-            return Err(invalid(
-                "commentaire",
-                "une valeur au statut rouge ne se valide qu'avec un commentaire",
-            ));
-        }
-        v.status = if locked_period {
-            ValueStatus::Verrouillee
-        } else {
-            ValueStatus::Validee
-        }
-        .as_str()
-        .to_owned();
-        v.validated_by = actor.id.clone();
-        v.validated_at = Some(now());
-        Ok(())
-    })
+    change_status(
+        db,
+        by,
+        id,
+        version,
+        "valeur.validation",
+        |v, ind, locked_period| {
+            if v.status != ValueStatus::Saisie.as_str() {
+                return Err(CoreError::Conflict(format!(
+                    "la valeur est déjà « {} »",
+                    v.status
+                )));
+            }
+            if ind.rag(Dec(v.value_e4)) == Some(Rag::Rouge) && v.comment.trim().is_empty() {
+                return Err(invalid(
+                    "commentaire",
+                    "une valeur au statut rouge ne se valide qu'avec un commentaire",
+                ));
+            }
+            v.status = if locked_period {
+                ValueStatus::Verrouillee
+            } else {
+                ValueStatus::Validee
+            }
+            .as_str()
+            .to_owned();
+            v.validated_by = actor.id.clone();
+            v.validated_at = Some(now());
+            Ok(())
+        },
+    )
     .await
 }
 
 /// Reopens a locked (or validated) value so that it can be corrected; the reason is kept on
 /// the value and in the audit trail.
-pub async fn reopen_value(db: &Db, by: &Principal, id: &str, version: i64, reason: &str) -> CoreResult<Value> {
+pub async fn reopen_value(
+    db: &Db,
+    by: &Principal,
+    id: &str,
+    version: i64,
+    reason: &str,
+) -> CoreResult<Value> {
     let reason = text("motif", reason, 2_000)?;
     change_status(db, by, id, version, "valeur.reouverture", |v, _, _| {
         if v.status == ValueStatus::Saisie.as_str() {
@@ -1047,10 +1116,20 @@ pub async fn reopen_value(db: &Db, by: &Principal, id: &str, version: i64, reaso
 /// Locks a period of an indicator nationally (`national`) or in an académie
 /// (`academie:CODE`): the values there are locked, and no new value is accepted. Returns
 /// how many values were locked.
-pub async fn lock_period(db: &Db, by: &Principal, code: &str, period: &str, perimeter: &str) -> CoreResult<u64> {
+pub async fn lock_period(
+    db: &Db,
+    by: &Principal,
+    code: &str,
+    period: &str,
+    perimeter: &str,
+) -> CoreResult<u64> {
     let ind = load_indicator(db, by, code).await?;
     let Some(period) = check_period(ind.periodicity(), period) else {
-        return Err(CoreError::Validation(vec![period_error("periode", ind.periodicity(), period)]));
+        return Err(CoreError::Validation(vec![period_error(
+            "periode",
+            ind.periodicity(),
+            period,
+        )]));
     };
     let place = Place::parse(perimeter, "perimetre")?;
     if !matches!(place.level, Level::National | Level::Academie) {

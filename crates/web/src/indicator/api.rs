@@ -275,7 +275,10 @@ pub async fn create_indicator(
     ApiJson(input): ApiJson<IndicateurInputDto>,
 ) -> ApiResult<(StatusCode, Json<IndicateurDto>)> {
     let i = ind::create_indicator(&state.db, &p, &input.input()).await?;
-    Ok((StatusCode::CREATED, Json(ind::indicator(&state.db, &p, &i.code).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(ind::indicator(&state.db, &p, &i.code).await?.into()),
+    ))
 }
 
 /// An indicator with its links and targets.
@@ -311,9 +314,9 @@ pub async fn update_indicator(
     Path(code): Path<String>,
     ApiJson(input): ApiJson<IndicateurInputDto>,
 ) -> ApiResult<Json<IndicateurDto>> {
-    let version = input
-        .version
-        .ok_or_else(|| CoreError::Validation(vec![FieldError::new("version", "la version lue est requise")]))?;
+    let version = input.version.ok_or_else(|| {
+        CoreError::Validation(vec![FieldError::new("version", "la version lue est requise")])
+    })?;
     ind::update_indicator(&state.db, &p, &code, version, &input.input()).await?;
     Ok(Json(ind::indicator(&state.db, &p, &code).await?.into()))
 }
@@ -625,7 +628,11 @@ pub async fn consolidation(
         f => {
             let mut rows = vec![dto.chiffre];
             rows.extend(dto.detail);
-            Ok(file_response(f, &format!("consolidation-{}", dto.indicateur), &rows)?)
+            Ok(file_response(
+                f,
+                &format!("consolidation-{}", dto.indicateur),
+                &rows,
+            )?)
         }
     }
 }
@@ -663,7 +670,14 @@ pub async fn series(
     ApiQuery(q): ApiQuery<SerieParams>,
 ) -> ApiResult<Json<Vec<PointDto>>> {
     let capture = ind::load_indicator(&state.db, &p, &code).await?.capture_level();
-    let points = consolidate::series(&state.db, &p, &code, q.perimetre.as_deref(), q.validees.unwrap_or(false)).await?;
+    let points = consolidate::series(
+        &state.db,
+        &p,
+        &code,
+        q.perimetre.as_deref(),
+        q.validees.unwrap_or(false),
+    )
+    .await?;
     Ok(Json(
         points
             .into_iter()
@@ -921,7 +935,14 @@ pub async fn reopen_value(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<StatutValeurDto>,
 ) -> ApiResult<Json<ValeurDto>> {
-    ind::reopen_value(&state.db, &p, &id, input.version, input.motif.as_deref().unwrap_or("")).await?;
+    ind::reopen_value(
+        &state.db,
+        &p,
+        &id,
+        input.version,
+        input.motif.as_deref().unwrap_or(""),
+    )
+    .await?;
     Ok(Json(ind::value(&state.db, &p, &id).await?.into()))
 }
 
@@ -1129,7 +1150,10 @@ impl From<CampaignView> for CampagneDto {
         (status = 200, description = "Les campagnes.", body = Vec<CampagneDto>),
         (status = 401, description = "Non authentifié.", body = ErrorBody)
     ))]
-pub async fn list_campaigns(State(state): State<AppState>, User(p): User) -> ApiResult<Json<Vec<CampagneDto>>> {
+pub async fn list_campaigns(
+    State(state): State<AppState>,
+    User(p): User,
+) -> ApiResult<Json<Vec<CampagneDto>>> {
     Ok(Json(
         camp::campaigns(&state.db, &p)
             .await?
@@ -1318,7 +1342,13 @@ pub async fn open_file(State(state): State<AppState>, Path(file): Path<String>) 
             w.write_record(r)
                 .map_err(|e| CoreError::Internal(format!("CSV : {e}")))
         };
-        write(&mut w, &opendata::COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())?;
+        write(
+            &mut w,
+            &opendata::COLUMNS
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect::<Vec<_>>(),
+        )?;
         for r in &rows {
             write(&mut w, &opendata::cells(r))?;
         }
@@ -1335,7 +1365,11 @@ pub async fn open_file(State(state): State<AppState>, Path(file): Path<String>) 
                     .zip(opendata::cells(r))
                     .map(|(k, v)| {
                         let v = match *k {
-                            "valeur" | "numerateur" | "denominateur" | "sources_renseignees" | "sources_attendues" => {
+                            "valeur"
+                            | "numerateur"
+                            | "denominateur"
+                            | "sources_renseignees"
+                            | "sources_attendues" => {
                                 if v.is_empty() {
                                     serde_json::Value::Null
                                 } else {

@@ -148,7 +148,10 @@ fn dec_f64(d: Dec) -> f64 {
 
 /// A value with its unit, exact, or `n.d.`.
 fn value_unit(ctx: &PageCtx, v: Option<Dec>, unit: &str) -> String {
-    v.map_or_else(|| ctx.t("chart-nd"), |d| ctx.lang.with_unit(&dec_text(ctx.lang, d), unit))
+    v.map_or_else(
+        || ctx.t("chart-nd"),
+        |d| ctx.lang.with_unit(&dec_text(ctx.lang, d), unit),
+    )
 }
 
 /// The class of a threshold status on the charts.
@@ -275,7 +278,9 @@ async fn dictionary_page(
     Query(q): Query<DictionaryQuery>,
 ) -> PageResponse {
     let p = ctx.require_user()?;
-    let all = ind::indicators(&state.db, p, None).await.map_err(|e| ctx.error(e))?;
+    let all = ind::indicators(&state.db, p, None)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let mut owners: Vec<String> = all.iter().map(Indicator::owner_text).collect();
     owners.sort();
     owners.dedup();
@@ -319,12 +324,21 @@ struct IndicatorPage {
     links: Vec<(String, Option<String>)>,
 }
 
-async fn indicator_page(ctx: PageCtx, State(state): State<AppState>, Path(code): Path<String>) -> PageResponse {
+async fn indicator_page(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> PageResponse {
     let p = ctx.require_user()?;
-    let v = ind::indicator(&state.db, p, &code).await.map_err(|e| ctx.error(e))?;
+    let v = ind::indicator(&state.db, p, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let i = &v.indicator;
     let thresholds = match (i.green_e4, i.red_e4) {
-        (Some(g), Some(r)) => Some((value_unit(&ctx, Some(Dec(g)), &i.unit), value_unit(&ctx, Some(Dec(r)), &i.unit))),
+        (Some(g), Some(r)) => Some((
+            value_unit(&ctx, Some(Dec(g)), &i.unit),
+            value_unit(&ctx, Some(Dec(r)), &i.unit),
+        )),
         _ => None,
     };
     let mut targets = Vec::new();
@@ -333,7 +347,9 @@ async fn indicator_page(ctx: PageCtx, State(state): State<AppState>, Path(code):
             level: Level::from_code(&t.perimeter_kind).unwrap_or(Level::National),
             code: t.perimeter_code.clone(),
         };
-        let label = ind::place_label(&state.db, &place).await.map_err(|e| ctx.error(e))?;
+        let label = ind::place_label(&state.db, &place)
+            .await
+            .map_err(|e| ctx.error(e))?;
         targets.push((
             label,
             t.period.clone(),
@@ -345,8 +361,14 @@ async fn indicator_page(ctx: PageCtx, State(state): State<AppState>, Path(code):
         .links
         .iter()
         .map(|l| match l.ref_kind.as_str() {
-            "projet" => (format!("{} {}", ctx.t("ind-project"), l.ref_id), Some(format!("/projets/{}", l.ref_id))),
-            "action" => (format!("{} {}", ctx.t("ind-action"), l.ref_id), Some(format!("/actions/{}", l.ref_id))),
+            "projet" => (
+                format!("{} {}", ctx.t("ind-project"), l.ref_id),
+                Some(format!("/projets/{}", l.ref_id)),
+            ),
+            "action" => (
+                format!("{} {}", ctx.t("ind-action"), l.ref_id),
+                Some(format!("/actions/{}", l.ref_id)),
+            ),
             _ => (format!("{} {}", l.ref_kind, l.ref_id), None),
         })
         .collect();
@@ -394,7 +416,9 @@ fn key_line(ctx: &PageCtx, k: &KeyFigure, place: &Place) -> KeyLine {
             (Some(f), Some(p)) => Some(shown(ctx, &k.indicator, p, f, children)),
             _ => None,
         },
-        target: k.target.map_or_else(|| "—".into(), |t| value_unit(ctx, Some(t), &k.indicator.unit)),
+        target: k
+            .target
+            .map_or_else(|| "—".into(), |t| value_unit(ctx, Some(t), &k.indicator.unit)),
     }
 }
 
@@ -418,8 +442,12 @@ async fn national_page(
     let place = dashboard::focus(&state.db, p, q.perimetre.as_deref())
         .await
         .map_err(|e| ctx.error(e))?;
-    let keys = dashboard::key_figures(&state.db, p, &place).await.map_err(|e| ctx.error(e))?;
-    let place_label = ind::place_label(&state.db, &place).await.map_err(|e| ctx.error(e))?;
+    let keys = dashboard::key_figures(&state.db, p, &place)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let place_label = ind::place_label(&state.db, &place)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let html = ctx.render(&NationalPage {
         crumbs: Crumbs::new(ctx.t("ind-dashboard")).link("/indicateurs", ctx.t("ind-dictionary")),
         lines: keys.iter().map(|k| key_line(&ctx, k, &place)).collect(),
@@ -437,8 +465,17 @@ struct KeyRow(KeyFigure);
 impl Tabular for KeyRow {
     fn headers() -> &'static [&'static str] {
         &[
-            "indicateur", "libelle", "unite", "periode", "valeur", "numerateur", "denominateur", "statutSeuil",
-            "cible", "sourcesAvecDonnees", "sourcesAttendues",
+            "indicateur",
+            "libelle",
+            "unite",
+            "periode",
+            "valeur",
+            "numerateur",
+            "denominateur",
+            "statutSeuil",
+            "cible",
+            "sourcesAvecDonnees",
+            "sourcesAttendues",
         ]
     }
 
@@ -454,7 +491,8 @@ impl Tabular for KeyRow {
             dec(f.and_then(|f| f.value)),
             dec(f.and_then(|f| f.numerator)),
             dec(f.and_then(|f| f.denominator)),
-            f.and_then(|f| f.rag).map_or(Cell::Empty, |r| Cell::Text(r.as_str().to_owned())),
+            f.and_then(|f| f.rag)
+                .map_or(Cell::Empty, |r| Cell::Text(r.as_str().to_owned())),
             dec(k.target),
             f.map_or(Cell::Empty, |f| Cell::Int(f.completeness.sources_with_data)),
             f.map_or(Cell::Empty, |f| Cell::Int(f.completeness.sources_expected)),
@@ -472,7 +510,9 @@ async fn national_export(
     let place = dashboard::focus(&state.db, p, q.perimetre.as_deref())
         .await
         .map_err(|e| ctx.error(e))?;
-    let keys = dashboard::key_figures(&state.db, p, &place).await.map_err(|e| ctx.error(e))?;
+    let keys = dashboard::key_figures(&state.db, p, &place)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let rows: Vec<KeyRow> = keys.into_iter().map(KeyRow).collect();
     let format = match q.format.unwrap_or(ExportFormat::Csv) {
         ExportFormat::Json => ExportFormat::Csv,
@@ -507,7 +547,10 @@ fn tiles(ctx: &PageCtx, c: &Consolidation) -> Vec<Tile> {
         .map(|f| {
             let text = value_unit(ctx, f.value, &c.indicator.unit);
             Tile {
-                code: f.perimeter.split_once(':').map_or_else(String::new, |(_, c)| c.to_owned()),
+                code: f
+                    .perimeter
+                    .split_once(':')
+                    .map_or_else(String::new, |(_, c)| c.to_owned()),
                 label: format!("{} : {text}", f.label),
                 value_text: text,
                 class: bucket(f.rag, f.value.is_some()),
@@ -530,7 +573,11 @@ async fn dashboard_page(
     let unit = i.unit.clone();
     let period = d.period.clone().unwrap_or_default();
     // Series.
-    let x: Vec<String> = d.series.first().map(|(_, pts)| pts.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
+    let x: Vec<String> = d
+        .series
+        .first()
+        .map(|(_, pts)| pts.iter().map(|(p, _)| p.clone()).collect())
+        .unwrap_or_default();
     let series: Vec<Series> = d
         .series
         .iter()
@@ -540,7 +587,15 @@ async fn dashboard_page(
         })
         .collect();
     let title = format!("{} — {}", i.label, ctx.t("ind-series"));
-    let desc = format!("{} {}", ctx.t("ind-series-desc"), series.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
+    let desc = format!(
+        "{} {}",
+        ctx.t("ind-series-desc"),
+        series
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let line_svg = line_chart(ctx.lang, &title, &desc, &x, &series, &unit);
     let line_table = line_table(ctx.lang, &title, &ctx.t("ind-period"), &x, &series, &unit);
     // Comparison one level down.
@@ -550,16 +605,40 @@ async fn dashboard_page(
         .iter()
         .flat_map(|c| c.children.iter())
         .take(200)
-        .map(|f| (f.label.clone(), f.value.map(dec_f64), bucket(f.rag, f.value.is_some())))
+        .map(|f| {
+            (
+                f.label.clone(),
+                f.value.map(dec_f64),
+                bucket(f.rag, f.value.is_some()),
+            )
+        })
         .collect();
     let level_name = children_level.map_or_else(String::new, |l| ctx.label("ind-level", l.as_str()));
     let bars_title = format!("{} — {} {} ({period})", i.label, ctx.t("ind-by"), level_name);
     let bars_desc = match d.target {
-        Some(t) => format!("{} {}", ctx.t("ind-bars-desc-target"), value_unit(&ctx, Some(t), &unit)),
+        Some(t) => format!(
+            "{} {}",
+            ctx.t("ind-bars-desc-target"),
+            value_unit(&ctx, Some(t), &unit)
+        ),
         None => ctx.t("ind-bars-desc"),
     };
-    let bars_svg = bar_chart(ctx.lang, &bars_title, &bars_desc, &bars, &unit, d.target.map(dec_f64), &legend(&ctx));
-    let bars_table = bar_table(ctx.lang, &bars_title, [&level_name, &ctx.t("ind-value")], &bars, &unit);
+    let bars_svg = bar_chart(
+        ctx.lang,
+        &bars_title,
+        &bars_desc,
+        &bars,
+        &unit,
+        d.target.map(dec_f64),
+        &legend(&ctx),
+    );
+    let bars_table = bar_table(
+        ctx.lang,
+        &bars_title,
+        [&level_name, &ctx.t("ind-value")],
+        &bars,
+        &unit,
+    );
     let children: Vec<Shown> = d
         .comparison
         .iter()
@@ -578,7 +657,13 @@ async fn dashboard_page(
             let title = format!("{} — {} ({period})", i.label, ctx.t("ind-map-aca"));
             let h = headers("ind-level-academie");
             (
-                Some(academie_map(ctx.lang, &title, &ctx.t("ind-map-desc"), &t, &legend(&ctx))),
+                Some(academie_map(
+                    ctx.lang,
+                    &title,
+                    &ctx.t("ind-map-desc"),
+                    &t,
+                    &legend(&ctx),
+                )),
                 Some(academie_table(ctx.lang, &title, [&h[0], &h[1]], &t)),
             )
         }
@@ -590,13 +675,21 @@ async fn dashboard_page(
             let title = format!("{} — {} ({period})", i.label, ctx.t("ind-map-dep"));
             let h = headers("ind-level-departement");
             (
-                Some(departement_map(ctx.lang, &title, &ctx.t("ind-map-desc"), &t, &legend(&ctx))),
+                Some(departement_map(
+                    ctx.lang,
+                    &title,
+                    &ctx.t("ind-map-desc"),
+                    &t,
+                    &legend(&ctx),
+                )),
                 Some(departement_table(ctx.lang, &title, [&h[0], &h[1]], &t)),
             )
         }
         None => (None, None),
     };
-    let target = d.target.map_or_else(|| "—".into(), |t| value_unit(&ctx, Some(t), &unit));
+    let target = d
+        .target
+        .map_or_else(|| "—".into(), |t| value_unit(&ctx, Some(t), &unit));
     let crumbs = Crumbs::new(ctx.t("ind-dashboard-of"))
         .link("/indicateurs/tableau-de-bord", ctx.t("ind-dashboard"))
         .link(format!("/indicateurs/{}", url_encode(&i.code)), i.label.clone());
@@ -645,7 +738,8 @@ async fn drill_page(
             let d = dashboard::indicator_dashboard(&state.db, p, &code, None, q.perimetre.as_deref())
                 .await
                 .map_err(|e| ctx.error(e))?;
-            d.period.ok_or_else(|| ctx.error(CoreError::bad_request("periode", "aucune période n'a de valeur")))?
+            d.period
+                .ok_or_else(|| ctx.error(CoreError::bad_request("periode", "aucune période n'a de valeur")))?
         }
     };
     let c = consolidate::consolidate(
@@ -665,9 +759,19 @@ async fn drill_page(
     let children = c
         .children
         .iter()
-        .map(|f| shown(&ctx, &c.indicator, &c.period, f, c.children_level.and_then(Level::below)))
+        .map(|f| {
+            shown(
+                &ctx,
+                &c.indicator,
+                &c.period,
+                f,
+                c.children_level.and_then(Level::below),
+            )
+        })
         .collect();
-    let level = c.children_level.map_or_else(String::new, |l| ctx.label("ind-level", l.as_str()));
+    let level = c
+        .children_level
+        .map_or_else(String::new, |l| ctx.label("ind-level", l.as_str()));
     let export = format!(
         "/api/v1/indicateurs/{}/consolidation?periode={}&perimetre={}",
         url_encode(&c.indicator.code),
@@ -676,7 +780,10 @@ async fn drill_page(
     );
     let crumbs = Crumbs::new(format!("{} — {}", figure.label, c.period))
         .link("/indicateurs/tableau-de-bord", ctx.t("ind-dashboard"))
-        .link(format!("/indicateurs/{}/tableau-de-bord", url_encode(&c.indicator.code)), c.indicator.label.clone());
+        .link(
+            format!("/indicateurs/{}/tableau-de-bord", url_encode(&c.indicator.code)),
+            c.indicator.label.clone(),
+        );
     let html = ctx.render(&DrillPage {
         ctx: ctx.clone(),
         crumbs,
@@ -720,7 +827,9 @@ async fn render_entry(
     status: StatusCode,
 ) -> PageResponse {
     let p = ctx.require_user()?;
-    let v = ind::indicator(&state.db, p, code).await.map_err(|e| ctx.error(e))?;
+    let v = ind::indicator(&state.db, p, code)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let mut current = None;
     if !form.v("perimetre").trim().is_empty() && !form.v("periode").trim().is_empty() {
         let filter = ValueFilter {
@@ -731,13 +840,19 @@ async fn render_entry(
         };
         // A perimeter or period that does not parse is reported by the form itself.
         if let Ok(page) = ind::values(&state.db, p, &filter, Default::default()).await {
-            current = page.items.into_iter().find(|r| r.value.period == form.v("periode").trim());
+            current = page
+                .items
+                .into_iter()
+                .find(|r| r.value.period == form.v("periode").trim());
         }
     }
     let locked = current.as_ref().is_some_and(|r| r.value.locked());
     let crumbs = Crumbs::new(ctx.t("ind-entry"))
         .link("/indicateurs", ctx.t("ind-dictionary"))
-        .link(format!("/indicateurs/{}", url_encode(&v.indicator.code)), v.indicator.label.clone());
+        .link(
+            format!("/indicateurs/{}", url_encode(&v.indicator.code)),
+            v.indicator.label.clone(),
+        );
     let html = ctx.render(&EntryPage {
         ctx: ctx.clone(),
         crumbs,
@@ -814,7 +929,9 @@ async fn record_value(
         denominator: field("denominateur"),
         comment: field("commentaire"),
     };
-    let expected = field("version").filter(|v| !v.trim().is_empty()).map(|_| version_of(&pairs));
+    let expected = field("version")
+        .filter(|v| !v.trim().is_empty())
+        .map(|_| version_of(&pairs));
     match ind::record_value(&state.db, p, &input, Provenance::Saisie, expected).await {
         Ok(v) => Ok(Redirect::to(&format!("/valeurs/{}", v.id)).into_response()),
         Err(e) => {
@@ -853,15 +970,26 @@ struct ValuePage {
     red_without_comment: bool,
 }
 
-async fn render_value(ctx: &PageCtx, state: &AppState, id: &str, form: FormState, alert: Alert, status: StatusCode) -> PageResponse {
+async fn render_value(
+    ctx: &PageCtx,
+    state: &AppState,
+    id: &str,
+    form: FormState,
+    alert: Alert,
+    status: StatusCode,
+) -> PageResponse {
     let p = ctx.require_user()?;
     let r = ind::value(&state.db, p, id).await.map_err(|e| ctx.error(e))?;
-    let i = ind::load_indicator(&state.db, p, &r.indicator_code).await.map_err(|e| ctx.error(e))?;
+    let i = ind::load_indicator(&state.db, p, &r.indicator_code)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let place = Place {
         level: Level::from_code(&r.value.perimeter_kind).unwrap_or(Level::National),
         code: r.value.perimeter_code.clone(),
     };
-    let place_label = ind::place_label(&state.db, &place).await.map_err(|e| ctx.error(e))?;
+    let place_label = ind::place_label(&state.db, &place)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let value = value_unit(ctx, Some(Dec(r.value.value_e4)), &i.unit);
     let red_without_comment = r.rag == Some(Rag::Rouge) && r.value.comment.trim().is_empty();
     let crumbs = Crumbs::new(format!("{place_label} — {}", r.value.period))
@@ -882,7 +1010,15 @@ async fn render_value(ctx: &PageCtx, state: &AppState, id: &str, form: FormState
 }
 
 async fn value_page(ctx: PageCtx, State(state): State<AppState>, Path(id): Path<String>) -> PageResponse {
-    render_value(&ctx, &state, &id, FormState::default(), Alert::default(), StatusCode::OK).await
+    render_value(
+        &ctx,
+        &state,
+        &id,
+        FormState::default(),
+        Alert::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn validate_value(
@@ -957,7 +1093,13 @@ fn import_defaults() -> FormState {
     ])
 }
 
-fn render_import(ctx: &PageCtx, form: FormState, alert: Alert, report: Option<(usize, u64, Vec<LineError>)>, status: StatusCode) -> PageResponse {
+fn render_import(
+    ctx: &PageCtx,
+    form: FormState,
+    alert: Alert,
+    report: Option<(usize, u64, Vec<LineError>)>,
+    status: StatusCode,
+) -> PageResponse {
     let html = ctx.render(&ImportPage {
         ctx: ctx.clone(),
         crumbs: Crumbs::new(ctx.t("ind-import")).link("/indicateurs", ctx.t("ind-dictionary")),
@@ -973,9 +1115,18 @@ async fn import_page(ctx: PageCtx) -> PageResponse {
     render_import(&ctx, import_defaults(), Alert::default(), None, StatusCode::OK)
 }
 
-async fn import_file(ctx: PageCtx, State(state): State<AppState>, Form(pairs): Form<Vec<(String, String)>>) -> PageResponse {
+async fn import_file(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResponse {
     let p = ctx.require_user()?;
-    let opt = |n: &str| get_field(&pairs, n).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let opt = |n: &str| {
+        get_field(&pairs, n)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     let mapping = Mapping {
         perimeter: opt("col_perimetre").unwrap_or_default(),
         indicator: opt("col_indicateur"),
@@ -989,9 +1140,9 @@ async fn import_file(ctx: PageCtx, State(state): State<AppState>, Form(pairs): F
     };
     let content = get_field(&pairs, "contenu").unwrap_or_default();
     let result = match imp::read_csv(content.as_bytes()) {
-        Ok(table) if table.headers.is_empty() || content.trim().is_empty() => Err(CoreError::Validation(vec![
-            FieldError::new("contenu", ctx.t("ind-import-empty")),
-        ])),
+        Ok(table) if table.headers.is_empty() || content.trim().is_empty() => Err(CoreError::Validation(
+            vec![FieldError::new("contenu", ctx.t("ind-import-empty"))],
+        )),
         Ok(table) => imp::import_values(&state.db, p, &table, &mapping, Provenance::Import).await,
         Err(e) => Err(e),
     };
@@ -1000,7 +1151,13 @@ async fn import_file(ctx: PageCtx, State(state): State<AppState>, Form(pairs): F
         errors: Vec::new(),
     };
     match result {
-        Ok(r) => render_import(&ctx, form, Alert::default(), Some((r.lines, r.written, r.rejected)), StatusCode::OK),
+        Ok(r) => render_import(
+            &ctx,
+            form,
+            Alert::default(),
+            Some((r.lines, r.written, r.rejected)),
+            StatusCode::OK,
+        ),
         Err(e) => {
             let (message, errors, status) = refused(&ctx, e)?;
             let form = FormState {
@@ -1035,10 +1192,18 @@ struct CampaignsPage {
     alert: Alert,
 }
 
-async fn render_campaigns(ctx: &PageCtx, state: &AppState, form: FormState, alert: Alert, status: StatusCode) -> PageResponse {
+async fn render_campaigns(
+    ctx: &PageCtx,
+    state: &AppState,
+    form: FormState,
+    alert: Alert,
+    status: StatusCode,
+) -> PageResponse {
     let p = ctx.require_user()?;
     let items = camp::campaigns(&state.db, p).await.map_err(|e| ctx.error(e))?;
-    let indicators = ind::indicators(&state.db, p, None).await.map_err(|e| ctx.error(e))?;
+    let indicators = ind::indicators(&state.db, p, None)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let html = ctx.render(&CampaignsPage {
         ctx: ctx.clone(),
         crumbs: Crumbs::new(ctx.t("ind-campaigns")),
@@ -1051,7 +1216,10 @@ async fn render_campaigns(ctx: &PageCtx, state: &AppState, form: FormState, aler
 }
 
 async fn campaigns_page(ctx: PageCtx, State(state): State<AppState>) -> PageResponse {
-    let form = FormState::of(&[("proprietaire", "national".to_owned()), ("relance", "7".to_owned())]);
+    let form = FormState::of(&[
+        ("proprietaire", "national".to_owned()),
+        ("relance", "7".to_owned()),
+    ]);
     render_campaigns(&ctx, &state, form, Alert::default(), StatusCode::OK).await
 }
 
@@ -1061,18 +1229,33 @@ fn parse_date(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Option<D
         return None;
     }
     Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| errors.push(FieldError::new(field, format!("« {text} » : date attendue (AAAA-MM-JJ)"))))
+        .map_err(|_| {
+            errors.push(FieldError::new(
+                field,
+                format!("« {text} » : date attendue (AAAA-MM-JJ)"),
+            ))
+        })
         .ok()
 }
 
-async fn open_campaign(ctx: PageCtx, State(state): State<AppState>, Form(pairs): Form<Vec<(String, String)>>) -> PageResponse {
+async fn open_campaign(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResponse {
     let p = ctx.require_user()?;
     let field = |n: &str| get_field(&pairs, n).unwrap_or_default().to_owned();
     let all = |n: &str| -> Vec<String> {
         pairs
             .iter()
             .filter(|(k, _)| k == n)
-            .flat_map(|(_, v)| v.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+            .flat_map(|(_, v)| {
+                v.split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
             .collect()
     };
     let mut errors = Vec::new();
@@ -1145,7 +1328,13 @@ struct CampaignPage {
     phase: &'static str,
 }
 
-async fn render_campaign(ctx: &PageCtx, state: &AppState, id: &str, alert: Alert, status: StatusCode) -> PageResponse {
+async fn render_campaign(
+    ctx: &PageCtx,
+    state: &AppState,
+    id: &str,
+    alert: Alert,
+    status: StatusCode,
+) -> PageResponse {
     let p = ctx.require_user()?;
     let v = camp::campaign(&state.db, p, id).await.map_err(|e| ctx.error(e))?;
     let rows: Vec<String> = v.progress.iter().map(|a| a.label.clone()).collect();
@@ -1162,7 +1351,14 @@ async fn render_campaign(ctx: &PageCtx, state: &AppState, id: &str, alert: Alert
         .collect();
     let title = format!("{} — {}", v.campaign.title, ctx.t("ind-heatmap"));
     let heat_svg = heatmap::heatmap(ctx.lang, &title, &ctx.t("ind-heatmap-desc"), &rows, &cols, &cells);
-    let heat_table = heatmap::table(ctx.lang, &title, &ctx.t("ind-level-academie"), &rows, &cols, &cells);
+    let heat_table = heatmap::table(
+        ctx.lang,
+        &title,
+        &ctx.t("ind-level-academie"),
+        &rows,
+        &cols,
+        &cells,
+    );
     let missing = v
         .progress
         .iter()

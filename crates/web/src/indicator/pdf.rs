@@ -41,7 +41,10 @@ pub async fn report_pdf(State(state): State<AppState>, User(p): User, ctx: PageC
     let pack = dashboard::report_pack(&state.db, &p).await?;
     let today = ind::today();
     let with_unit = |v: Option<gouvernail_core::indicator::Dec>, unit: &str| {
-        v.map_or_else(|| ctx.t("chart-nd"), |d| ctx.lang.with_unit(&dec_text(ctx.lang, d), unit))
+        v.map_or_else(
+            || ctx.t("chart-nd"),
+            |d| ctx.lang.with_unit(&dec_text(ctx.lang, d), unit),
+        )
     };
     let projects: Vec<serde_json::Value> = pack
         .iter()

@@ -102,7 +102,9 @@ fn column_of(reference: &str) -> Option<usize> {
     }
     let mut n = 0_usize;
     for c in letters.bytes() {
-        n = n.checked_mul(26)?.checked_add(usize::from(c.to_ascii_uppercase() - b'A' + 1))?;
+        n = n
+            .checked_mul(26)?
+            .checked_add(usize::from(c.to_ascii_uppercase() - b'A' + 1))?;
     }
     n.checked_sub(1)
 }
@@ -117,12 +119,14 @@ pub fn read_first_sheet(b64: &str) -> Result<Table, CoreError> {
 
 /// Reads the first sheet of an XLSX file.
 pub fn read_xlsx(bytes: Vec<u8>) -> Result<Table, CoreError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(format!("pas un fichier XLSX : {e}")))?;
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(format!("pas un fichier XLSX : {e}")))?;
     let shared: Vec<String> = match part(&mut archive, "xl/sharedStrings.xml")? {
         Some(xml) => xml.split("<si>").skip(1).map(texts).collect(),
         None => Vec::new(),
     };
-    let sheet = part(&mut archive, "xl/worksheets/sheet1.xml")?.ok_or_else(|| bad("première feuille absente"))?;
+    let sheet =
+        part(&mut archive, "xl/worksheets/sheet1.xml")?.ok_or_else(|| bad("première feuille absente"))?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for row in sheet.split("<row").skip(1) {
         let row = row.split("</row>").next().unwrap_or_default();
@@ -133,11 +137,17 @@ pub fn read_xlsx(bytes: Vec<u8>) -> Result<Table, CoreError> {
             }
             let tag_end = cell.find('>').unwrap_or(cell.len());
             let tag = &cell[..tag_end];
-            let body = if tag.ends_with('/') { "" } else { cell.get(tag_end + 1..).unwrap_or_default() };
+            let body = if tag.ends_with('/') {
+                ""
+            } else {
+                cell.get(tag_end + 1..).unwrap_or_default()
+            };
             let body = body.split("</c>").next().unwrap_or_default();
-            let value = body
-                .find("<v>")
-                .and_then(|i| body[i + 3..].find("</v>").map(|j| unescape(&body[i + 3..i + 3 + j])));
+            let value = body.find("<v>").and_then(|i| {
+                body[i + 3..]
+                    .find("</v>")
+                    .map(|j| unescape(&body[i + 3..i + 3 + j]))
+            });
             let text = match attr(tag, "t") {
                 Some("s") => value
                     .and_then(|v| v.trim().parse::<usize>().ok())
