@@ -682,3 +682,56 @@ async fn a_campaign_mails_its_academies_reminds_once_and_locks_its_period_when_c
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_demo_has_figures_for_every_academie_and_a_campaign_in_progress() -> R {
+    let t = TestDb::new(Seed::Empty).await?;
+    let db = &t.db;
+    gouvernail_core::demo::load_demo(db, &NoProgress).await?;
+    let admin = identity::principal(
+        db,
+        &identity::user_by_email(db, "admin@demo.gouvernail.fr").await?.id,
+        false,
+    )
+    .await?
+    .ok_or("admin")?;
+    for (code, period) in [
+        ("TERM-100-ELEVES", "2024-2025"),
+        ("PIX-CERTIFIES", "2021-2022"),
+        ("SOCLE-ECOLES", "2022-2023"),
+    ] {
+        let c = consolidate(
+            db,
+            &admin,
+            &ConsolidationQuery {
+                indicator: code.into(),
+                period: period.into(),
+                perimeter: None,
+                child_level: Some("academie".into()),
+                validated_only: true,
+            },
+        )
+        .await?;
+        assert_eq!(c.figure.completeness.children_with_data, 30, "{code}");
+        assert!(c.figure.value.is_some(), "{code}");
+        assert!(c.children.iter().all(|f| f.value.is_some()), "{code}");
+    }
+    let series =
+        gouvernail_core::indicator::consolidate::series(db, &admin, "TERM-100-ELEVES", None, false).await?;
+    assert_eq!(series.len(), 5);
+    // Rising over the years.
+    assert!(series[0].1.value > series[4].1.value, "{series:?}");
+    let campaigns = campaign::campaigns(db, &admin).await?;
+    let view = campaign::campaign(db, &admin, &campaigns[0].id).await?;
+    assert_eq!(view.campaign.status, "ouverte");
+    assert_eq!(view.progress.len(), 30);
+    let (filled, expected) = view
+        .progress
+        .iter()
+        .fold((0, 0), |(f, e), p| (f + p.filled, e + p.expected));
+    assert!(
+        filled * 100 / expected > 40 && filled < expected,
+        "{filled} / {expected}"
+    );
+    Ok(())
+}

@@ -171,13 +171,13 @@ pub async fn import_values(
     let defaults = Mapping::default();
     errors.retain(|e| {
         let optional = [
-            ("colonnes.numerateur", &defaults.numerator == &mapping.numerator),
+            ("colonnes.numerateur", defaults.numerator == mapping.numerator),
             (
                 "colonnes.denominateur",
-                &defaults.denominator == &mapping.denominator,
+                defaults.denominator == mapping.denominator,
             ),
-            ("colonnes.commentaire", &defaults.comment == &mapping.comment),
-            ("colonnes.valeur", &defaults.value == &mapping.value),
+            ("colonnes.commentaire", defaults.comment == mapping.comment),
+            ("colonnes.valeur", defaults.value == mapping.value),
         ];
         !optional
             .iter()
