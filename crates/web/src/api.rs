@@ -433,6 +433,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let router = router
         .routes(routes!(crate::roadmap::pdf::roadmap_pdf))
         .routes(routes!(crate::governance::pdf::minutes_pdf))
-        .routes(routes!(crate::convention::pdf::convention_pdf));
+        .routes(routes!(crate::convention::pdf::convention_pdf))
+        .routes(routes!(crate::indicator::pdf::report_pdf));
     router.split_for_parts()
 }

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::roadmap::action_pages::routes())
         .merge(crate::governance::pages::routes())
         .merge(crate::convention::pages::routes())
+        .merge(crate::indicator::pages::routes())
         .route("/agenda/{file}", get(crate::governance::api::feed))
         .merge(api)
         .fallback(pages::not_found)

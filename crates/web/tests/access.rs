@@ -1931,6 +1931,9 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
         "GET /api/v1/indicateurs" => one("/api/v1/indicateurs?format=csv", None, any_account(role)),
         "GET /api/v1/campagnes" => one("/api/v1/campagnes", None, any_account(role)),
         "GET /api/v1/indicateurs/{code}" => one("/api/v1/indicateurs/ACC-TERM", None, any_account(role)),
+        "GET /api/v1/indicateurs/rapport.pdf" => {
+            one("/api/v1/indicateurs/rapport.pdf", None, national_reader(role))
+        }
         "GET /donnees/indicateurs" => territory("/donnees/indicateurs"),
         "GET /donnees/indicateurs/{fichier}" => territory("/donnees/indicateurs/ACC-FORM.csv"),
         "GET /donnees/indicateurs/{code}/schema.json" => {

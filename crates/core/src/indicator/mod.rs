@@ -5,6 +5,7 @@
 
 pub mod campaign;
 pub mod consolidate;
+pub mod dashboard;
 pub mod demo;
 pub mod import;
 pub mod model;
