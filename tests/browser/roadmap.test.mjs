@@ -76,7 +76,7 @@ test("a DAN reviews a national change and declines a project in her académie's 
   await page.goto(`${server.baseUrl}/projets-nationaux/PN-SNEE`);
   await page.locator('#national-view-link').click();
   await page.waitForURL('**/projets-nationaux/PN-SNEE/declinaisons');
-  assert.equal(await page.locator('svg.gv-map rect').count(), 30, 'one tile per académie');
+  assert.equal(await page.locator('svg.gv-map rect.gv-tile').count(), 30, 'one tile per académie');
   const rows = page.locator('#national-states tbody tr');
   assert.equal(await rows.count(), 30);
   assert.match(await rows.filter({ hasText: 'Rennes' }).innerText(), /Version locale/);

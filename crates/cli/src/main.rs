@@ -202,6 +202,12 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum MailCommand {
+    /// Queues this week's digest of convention alerts for every DAN and collectivité
+    /// representative who has some (servers do it every hour; one digest per person per week).
+    Alertes {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Queues a test mail, with a small calendar file; it leaves when a server configured for
     /// SMTP (GOUVERNAIL_SMTP_HOST…) runs on the same database.
     Test {
@@ -507,6 +513,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("abandonnées : {}", stats.dead);
                 Ok(ExitCode::SUCCESS)
             }
+            MailCommand::Alertes { db } => {
+                let db = connect(&db).await?;
+                let report = gouvernail_core::convention::alerts::queue_digests(
+                    &db,
+                    gouvernail_core::convention::service::today(),
+                )
+                .await?;
+                println!(
+                    "alertes des conventions : {} personne(s) suivie(s), {} résumé(s) mis en file (un par semaine au plus)",
+                    report.people, report.queued
+                );
+                Ok(ExitCode::SUCCESS)
+            }
             MailCommand::Relancer { db } => {
                 let db = connect(&db).await?;
                 let n = jobs::retry_dead(&db, Some(jobs::MAIL_KIND)).await?;
@@ -555,6 +574,7 @@ async fn serve_app(db: Db, serve: &ServeArgs, config: WebConfig) -> anyhow::Resu
         Some(smtp) => {
             // Refuse a configuration the mailer cannot use now, rather than log it later.
             smtp.check()?;
+            gouvernail_web::mailer::spawn_digests(db.clone());
             Some(gouvernail_web::mailer::spawn(
                 db.clone(),
                 smtp,

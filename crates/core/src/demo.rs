@@ -193,8 +193,19 @@ pub async fn load_demo(db: &Db, progress: &dyn Progress) -> CoreResult<DemoRepor
     load_demo_accounts(db).await?;
     load_demo_strategy(db).await?;
     crate::governance::demo::load(db).await?;
+    crate::convention::demo::load(db).await?;
     crate::equipment::demo::load(db).await?;
     Ok(DemoReport { referential, schools })
+}
+
+/// The principal of a demo account, to load the demo through the services.
+pub(crate) async fn principal(db: &Db, email: &str) -> CoreResult<crate::identity::Principal> {
+    let user = crate::identity::repo::find_user_by_email(db, email)
+        .await?
+        .ok_or_else(|| crate::CoreError::Internal(format!("{email} absent de la démonstration")))?;
+    crate::identity::service::principal(db, &user.id, false)
+        .await?
+        .ok_or_else(|| crate::CoreError::Internal(format!("{email} inactif")))
 }
 
 /// The password of every demo account (shown on the demo's sign-in page only).

@@ -1228,3 +1228,133 @@ async fn rights_follow_the_parties() -> R {
     ));
     Ok(())
 }
+
+/// The demo's conventions: the cadre with the Département and its operational conventions,
+/// the tripartite ENT convention, the private partnership, the expired convention extended
+/// by an avenant; commitments kept, in progress and late; and the alerts and digests they
+/// give.
+#[tokio::test]
+async fn the_demo_has_conventions_alive_and_alerts_follow_them() -> R {
+    use gouvernail_core::convention::alerts::{self, AlertKind};
+    let t = TestDb::new(Seed::Referential).await?;
+    let db = &t.db;
+    college_35(db).await?;
+    demo::load_demo_accounts(db).await?;
+    gouvernail_core::convention::demo::load(db).await?;
+    // Loading twice changes nothing.
+    gouvernail_core::convention::demo::load(db).await?;
+    let dan = identity::user_by_email(db, "dan.rennes@demo.gouvernail.fr").await?;
+    let dan = identity::principal(db, &dan.id, false)
+        .await?
+        .ok_or(CoreError::Unauthenticated)?;
+    let today = conv::today();
+    let all = conv::list_conventions(db, &dan, &ConventionFilter::default(), today).await?;
+    assert_eq!(
+        all.len(),
+        6,
+        "{:?}",
+        all.iter().map(|s| &s.convention.title).collect::<Vec<_>>()
+    );
+    let kinds: Vec<&str> = all.iter().map(|s| s.convention.kind.as_str()).collect();
+    for want in [
+        "convention-cadre",
+        "operationnelle",
+        "ent",
+        "partenariat-prive",
+        "bipartite",
+    ] {
+        assert!(kinds.contains(&want), "{want} missing: {kinds:?}");
+    }
+    let cadre = all
+        .iter()
+        .find(|s| s.convention.kind == "convention-cadre")
+        .ok_or(CoreError::Internal("no cadre".into()))?;
+    let view = conv::get_convention(db, &dan, &cadre.convention.id, today).await?;
+    assert_eq!(
+        view.children.len(),
+        3,
+        "two operational conventions and the ENT one"
+    );
+    assert_eq!(view.status(), ConventionStatus::EnVigueur);
+    let draft = all
+        .iter()
+        .filter(|s| s.convention.kind == "operationnelle")
+        .map(|s| s.standing.status)
+        .collect::<Vec<_>>();
+    assert!(draft.contains(&ConventionStatus::Projet), "{draft:?}");
+    // The Région's convention ended forty days ago and an avenant extended it.
+    let lycees = all
+        .iter()
+        .find(|s| s.convention.kind == "bipartite")
+        .ok_or(CoreError::Internal("no bipartite".into()))?;
+    assert_eq!(lycees.standing.status, ConventionStatus::EnVigueur);
+    assert_eq!(conv::versions(db, &dan, &lycees.convention.id).await?.len(), 2);
+    let changes = conv::compare_versions(db, &dan, &lycees.convention.id, 0, 1).await?;
+    assert!(changes.len() >= 3, "{changes:?}");
+
+    // The Département's commitments across its conventions: the late one first.
+    let cd35 = conv::commitments_of(db, &dan, CD35, today).await?;
+    let conventions: std::collections::BTreeSet<&str> =
+        cd35.iter().map(|l| l.convention_id.as_str()).collect();
+    assert!(conventions.len() >= 3, "{conventions:?}");
+    assert!(cd35[0].state.followed.late, "{:?}", cd35[0]);
+    let statuses: Vec<CommitmentStatus> = cd35.iter().map(|l| l.state.followed.status).collect();
+    for want in [
+        CommitmentStatus::Tenu,
+        CommitmentStatus::EnCours,
+        CommitmentStatus::EnRetard,
+    ] {
+        assert!(statuses.contains(&want), "{want:?} missing: {statuses:?}");
+    }
+
+    // Alerts: the DAN sees the late training commitment of the académie and the end of the
+    // operational convention is not yet near; the Département's representative sees only
+    // the commitments of the Département.
+    let found = alerts::alerts(db, &dan, today).await?;
+    assert_eq!(found[0].kind, AlertKind::EngagementEnRetard, "{found:?}");
+    assert!(
+        found.iter().any(|a| a.kind == AlertKind::EngagementAEcheance),
+        "{found:?}"
+    );
+    let rep = identity::user_by_email(db, "cd35@demo.gouvernail.fr").await?;
+    let rep = identity::principal(db, &rep.id, false)
+        .await?
+        .ok_or(CoreError::Unauthenticated)?;
+    let theirs = alerts::alerts(db, &rep, today).await?;
+    assert!(!theirs.is_empty());
+    for a in &theirs {
+        let (_, _, party) = a
+            .commitment
+            .clone()
+            .ok_or(CoreError::Internal(format!("{a:?}")))?;
+        assert!(party.contains("Ille-et-Vilaine"), "{a:?}");
+    }
+    // Nobody is told about a convention they only read.
+    let observer = identity::user_by_email(db, "observateur@demo.gouvernail.fr").await?;
+    let observer = identity::principal(db, &observer.id, false)
+        .await?
+        .ok_or(CoreError::Unauthenticated)?;
+    assert!(alerts::alerts(db, &observer, today).await?.is_empty());
+
+    // The weekly digest: one per person with alerts, once a week however often it is asked.
+    let first = alerts::queue_digests(db, today).await?;
+    assert!(first.queued >= 2, "{first:?}");
+    let again = alerts::queue_digests(db, today).await?;
+    assert_eq!(again.queued, 0);
+    let job = gouvernail_core::jobs::find_by_dedupe_key(db, &alerts::digest_key(&dan.user.id, today))
+        .await?
+        .ok_or(CoreError::Internal("no digest for the DAN".into()))?;
+    let mail = gouvernail_core::jobs::MailJob::from_job(&job)?;
+    assert!(
+        mail.message.subject.contains("en retard"),
+        "{}",
+        mail.message.subject
+    );
+    assert!(
+        mail.message.text.contains("/conventions/"),
+        "{}",
+        mail.message.text
+    );
+    assert_eq!(mail.message.to[0].email, "dan.rennes@demo.gouvernail.fr");
+    Ok(())
+}

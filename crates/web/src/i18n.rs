@@ -84,20 +84,82 @@ impl Lang {
 
     /// Formats an integer the way this language writes it (`12 345` or `12,345`).
     pub fn int(self, n: i64) -> String {
-        let digits = n.unsigned_abs().to_string();
+        let grouped = self.group(&n.unsigned_abs().to_string());
+        if n < 0 { format!("-{grouped}") } else { grouped }
+    }
+
+    /// Formats a number with exactly `digits` decimals (`1 234,50` or `1,234.50`); a dash
+    /// for NaN or an infinity, and never `-0`.
+    pub fn decimal(self, x: f64, digits: usize) -> String {
+        if !x.is_finite() {
+            return "—".to_owned();
+        }
+        let plain = format!("{:.*}", digits.min(12), x.abs());
+        let (int, frac) = plain.split_once('.').unwrap_or((plain.as_str(), ""));
+        let mut out = String::new();
+        if x < 0.0 && plain.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+            out.push('-');
+        }
+        out.push_str(&self.group(int));
+        if !frac.is_empty() {
+            out.push(match self {
+                Lang::Fr => ',',
+                Lang::En => '.',
+            });
+            out.push_str(frac);
+        }
+        out
+    }
+
+    /// Formats a measured value with the decimals it needs (none from 100, one from 10, at
+    /// most two below), trailing zeros dropped: `1 234`, `12,5`, `0,25`.
+    pub fn number(self, x: f64) -> String {
+        let digits = match x.abs() {
+            a if a >= 100.0 => 0,
+            a if a >= 10.0 => 1,
+            _ => 2,
+        };
+        let text = self.decimal(x, digits);
+        let point = match self {
+            Lang::Fr => ',',
+            Lang::En => '.',
+        };
+        if text.contains(point) {
+            text.trim_end_matches('0').trim_end_matches(point).to_owned()
+        } else {
+            text
+        }
+    }
+
+    /// A number followed by its unit (`85 %`, `12 €`; `85%` in English); no unit, the
+    /// number alone.
+    pub fn with_unit(self, number: &str, unit: &str) -> String {
+        match (self, unit) {
+            (_, "") => number.to_owned(),
+            (Lang::En, "%") => format!("{number}%"),
+            _ => format!("{number}\u{a0}{unit}"),
+        }
+    }
+
+    /// A share of 1 as a percentage with `digits` decimals (`0.425` → `42,5 %`).
+    pub fn percent(self, share: f64, digits: usize) -> String {
+        self.with_unit(&self.decimal(share * 100.0, digits), "%")
+    }
+
+    /// Digits grouped by thousands with this language's separator (a narrow no-break
+    /// space in French).
+    fn group(self, digits: &str) -> String {
         let sep = match self {
             Lang::Fr => '\u{202F}',
             Lang::En => ',',
         };
+        let count = digits.chars().count();
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            if i > 0 && (count - i).is_multiple_of(3) {
                 out.push(sep);
             }
             out.push(c);
-        }
-        if n < 0 {
-            out.insert(0, '-');
         }
         out
     }
@@ -184,6 +246,22 @@ mod tests {
         assert_eq!(Lang::Fr.int(1234567), "1\u{202F}234\u{202F}567");
         assert_eq!(Lang::En.int(-1234), "-1,234");
         assert_eq!(Lang::Fr.int(12), "12");
+    }
+
+    #[test]
+    fn formats_decimals_per_language() {
+        assert_eq!(Lang::Fr.decimal(1234.5, 2), "1\u{202F}234,50");
+        assert_eq!(Lang::En.decimal(-1234.5, 1), "-1,234.5");
+        assert_eq!(Lang::Fr.decimal(-0.001, 1), "0,0");
+        assert_eq!(Lang::Fr.decimal(f64::NAN, 1), "—");
+        assert_eq!(Lang::Fr.decimal(f64::INFINITY, 0), "—");
+        assert_eq!(Lang::Fr.number(12.5), "12,5");
+        assert_eq!(Lang::Fr.number(3.0), "3");
+        assert_eq!(Lang::Fr.number(0.126), "0,13");
+        assert_eq!(Lang::Fr.number(123_456.7), "123\u{202F}457");
+        assert_eq!(Lang::Fr.percent(0.425, 1), "42,5\u{a0}%");
+        assert_eq!(Lang::En.percent(0.425, 0), "42%");
+        assert_eq!(Lang::Fr.with_unit("12", "€"), "12\u{a0}€");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod charts;
 pub mod equipment;
 pub mod error;
 pub mod export;

@@ -92,6 +92,41 @@ async fn run(db: Db, config: SmtpConfig, public_url: String, mut stop: watch::Re
     tracing::info!(%worker, "envoi des courriels arrêté");
 }
 
+/// How often a server looks whether this week's convention alert digests are queued.
+pub const DIGEST_EVERY: StdDuration = StdDuration::from_secs(3600);
+
+/// Starts the task that queues the weekly digests of convention alerts
+/// (`gouvernail_core::convention::alerts`): at start, then every [`DIGEST_EVERY`]. The
+/// digests' dedupe keys make it safe for several instances to run it; it stops with the
+/// server.
+pub fn spawn_digests(db: Db) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            match gouvernail_core::convention::alerts::queue_digests(
+                &db,
+                gouvernail_core::convention::service::today(),
+            )
+            .await
+            {
+                Ok(report) if report.queued > 0 => {
+                    tracing::info!(
+                        queued = report.queued,
+                        "alertes des conventions : résumés mis en file"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!("alertes des conventions : {e}"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(DIGEST_EVERY) => {}
+                () = &mut stop => break,
+            }
+        }
+    })
+}
+
 /// Sends one claimed mail and records the result.
 async fn deliver(db: &Db, mailer: &Mailer, job: &Job, public_url: &str) {
     let mail = match MailJob::from_job(job) {

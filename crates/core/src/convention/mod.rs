@@ -4,6 +4,8 @@
 //! numbered versions that can be compared, and a status always computed from the dates and
 //! events (never stored). See `NOTES.md` beside this file.
 
+pub mod alerts;
+pub mod demo;
 pub mod model;
 pub mod repo;
 pub mod service;

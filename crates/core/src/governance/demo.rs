@@ -6,21 +6,14 @@
 
 use time::{Date, Duration, OffsetDateTime, Time};
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 use crate::identity::Principal;
 use crate::{db::Db, paris};
 
 use super::model::*;
 use super::service::{self as gov, AttendanceInput};
 
-async fn principal(db: &Db, email: &str) -> CoreResult<Principal> {
-    let user = crate::identity::repo::find_user_by_email(db, email)
-        .await?
-        .ok_or_else(|| CoreError::Internal(format!("{email} absent de la démonstration")))?;
-    crate::identity::service::principal(db, &user.id, false)
-        .await?
-        .ok_or_else(|| CoreError::Internal(format!("{email} inactif")))
-}
+use crate::demo::principal;
 
 /// A meeting `days` from today at 14:00, Paris time.
 fn at(days: i64, hour: u8) -> OffsetDateTime {

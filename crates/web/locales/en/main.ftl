@@ -451,3 +451,10 @@ govp-feed-active = Your private calendar is active.
 govp-feed-create = Create my calendar
 govp-feed-renew = Generate a new address
 govp-feed-revoke = Revoke the calendar
+
+# Charts (crates/web/src/charts)
+chart-nd = n/a
+chart-no-data = no data
+chart-nd-legend = n/a: no data
+chart-target = Target
+chart-overseas = Overseas

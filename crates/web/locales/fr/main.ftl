@@ -451,3 +451,10 @@ govp-feed-active = Votre agenda privé est actif.
 govp-feed-create = Créer mon agenda
 govp-feed-renew = Générer une nouvelle adresse
 govp-feed-revoke = Révoquer l'agenda
+
+# Charts (crates/web/src/charts)
+chart-nd = n.d.
+chart-no-data = aucune donnée
+chart-nd-legend = n.d. : aucune donnée
+chart-target = Cible
+chart-overseas = Outre-mer

@@ -16,6 +16,7 @@ use gouvernail_core::roadmap::model::*;
 use gouvernail_core::{CoreError, FieldError, money};
 use time::Date;
 
+use crate::charts::escape;
 use crate::pages::{Crumbs, PageCtx, PageError};
 use crate::state::AppState;
 
@@ -656,13 +657,6 @@ fn status_fill(status: &str, late: bool) -> &'static str {
         "abandonne" => "#666666",
         _ => "#8585f6",
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The roadmap as a Gantt-like picture: one bar per dated action, its milestones as

@@ -15,6 +15,8 @@ use gouvernail_core::roadmap::service;
 use gouvernail_core::strategy::model::NationalProject;
 use serde::Deserialize;
 
+use crate::charts::Bucket;
+use crate::charts::map::{Tile, academie_map};
 use crate::pages::{Crumbs, PageCtx, PageError};
 use crate::state::AppState;
 
@@ -370,61 +372,18 @@ async fn compare_page(
         .into_response())
 }
 
-/// Where each académie sits on the tile map of France (column, row): a cartogram that
-/// keeps neighbours next to each other, with the overseas académies on the last row.
-const TILES: &[(&str, &str, u32, u32)] = &[
-    ("09", "Lille", 4, 0),
-    ("70", "Normandie", 3, 1),
-    ("20", "Amiens", 4, 1),
-    ("19", "Reims", 5, 1),
-    ("12", "Nancy-Metz", 6, 1),
-    ("15", "Strasbourg", 7, 1),
-    ("14", "Rennes", 1, 2),
-    ("25", "Versailles", 3, 2),
-    ("01", "Paris", 4, 2),
-    ("24", "Créteil", 5, 2),
-    ("17", "Nantes", 2, 3),
-    ("18", "Orléans-Tours", 3, 3),
-    ("07", "Dijon", 5, 3),
-    ("03", "Besançon", 6, 3),
-    ("13", "Poitiers", 2, 4),
-    ("22", "Limoges", 3, 4),
-    ("06", "Clermont", 4, 4),
-    ("10", "Lyon", 5, 4),
-    ("08", "Grenoble", 6, 4),
-    ("04", "Bordeaux", 2, 5),
-    ("16", "Toulouse", 3, 5),
-    ("11", "Montpellier", 4, 5),
-    ("02", "Aix-Marseille", 5, 5),
-    ("23", "Nice", 6, 5),
-    ("27", "Corse", 7, 6),
-    ("32", "Guadeloupe", 0, 7),
-    ("31", "Martinique", 1, 7),
-    ("33", "Guyane", 2, 7),
-    ("28", "La Réunion", 3, 7),
-    ("43", "Mayotte", 4, 7),
+/// The states in the order of the map's legend, with the class that colours them.
+const STATE_BUCKETS: &[(&str, Bucket)] = &[
+    ("non-decline", Bucket::Neutral),
+    ("decline", Bucket::Planned),
+    ("en-cours", Bucket::Progress),
+    ("termine", Bucket::Good),
+    ("en-retard", Bucket::Bad),
+    ("a-revoir", Bucket::Warning),
+    ("version-locale", Bucket::Other),
+    ("non-applicable", Bucket::Inactive),
+    ("abandonne", Bucket::Inactive),
 ];
-
-/// Light fills, all readable with black text (contrast above 4.5:1).
-fn fill(state: &str) -> &'static str {
-    match state {
-        "decline" => "#e3e3fd",
-        "en-cours" => "#c3c3fb",
-        "termine" => "#b8fec9",
-        "en-retard" => "#ffbdbd",
-        "non-applicable" => "#dddddd",
-        "a-revoir" => "#ffd8b0",
-        "version-locale" => "#fee7fc",
-        _ => "#f6f6f6",
-    }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// The tile map as SVG (its data is also in the table beside it, whose rows open the
 /// académies' roadmaps: an image with `role="img"` may not hold links).
@@ -433,39 +392,35 @@ pub fn tile_map(
     states: &[gouvernail_core::roadmap::model::AcademieState],
     title: &str,
 ) -> String {
-    use std::fmt::Write as _;
-    let (w, h, gap) = (104_u32, 56_u32, 6_u32);
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-labelledby=\"carte-titre\" class=\"gv-map\"><title id=\"carte-titre\">{}</title>",
-        8 * (w + gap),
-        8 * (h + gap),
-        escape(title)
-    );
-    for (code, name, col, row) in TILES {
-        let state = states.iter().find(|s| s.academie_code == *code);
-        let label = state.map_or("non-decline", |s| s.state.as_str());
-        let (x, y) = (col * (w + gap), row * (h + gap));
-        let progress = state
-            .and_then(|s| s.progress)
-            .filter(|_| label != "non-decline" && label != "non-applicable")
-            .map(|p| format!(" · {p} %"))
-            .unwrap_or_default();
-        let _ = write!(
-            svg,
-            "<g><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" rx=\"4\" fill=\"{}\" stroke=\"#3a3a3a\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#161616\">{}</text>\
-             <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#161616\">{}{progress}</text></g>",
-            fill(label),
-            x + w / 2,
-            y + 22,
-            escape(name),
-            x + w / 2,
-            y + 40,
-            escape(&ctx.label("state", label)),
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+    let bucket = |state: &str| {
+        STATE_BUCKETS
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map_or(Bucket::Neutral, |(_, b)| *b)
+    };
+    let tiles: Vec<Tile> = states
+        .iter()
+        .map(|s| {
+            let progress = s
+                .progress
+                .filter(|_| s.state != "non-decline" && s.state != "non-applicable")
+                .map(|p| format!(" · {p} %"))
+                .unwrap_or_default();
+            let value_text = format!("{}{progress}", ctx.label("state", &s.state));
+            Tile {
+                code: s.academie_code.clone(),
+                label: format!("{} : {value_text}", s.academie_nom),
+                value_text,
+                class: bucket(&s.state),
+            }
+        })
+        .collect();
+    let legend: Vec<(Bucket, String)> = STATE_BUCKETS
+        .iter()
+        .filter(|(state, _)| states.iter().any(|s| s.state == *state))
+        .map(|(state, b)| (*b, ctx.label("state", state)))
+        .collect();
+    academie_map(ctx.lang, title, &ctx.t("national-view-intro"), &tiles, &legend)
 }
 
 #[derive(Template)]
