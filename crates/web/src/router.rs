@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::roadmap::pages::routes())
         .merge(crate::roadmap::action_pages::routes())
         .merge(crate::governance::pages::routes())
+        .merge(crate::equipment::pages::routes())
         .route("/agenda/{file}", get(crate::governance::api::feed))
         .merge(api)
         .fallback(pages::not_found)

@@ -615,7 +615,7 @@ pub enum CommentOn<'a> {
 /// import, else the annuaire's figure); `tg` the (need, school) pairs targeted; `ev` each
 /// pair evaluated (have, after plans, required, lacking today / after); `st` each school's
 /// standing.
-fn gap_ctes(scope: &Scope, date: Date) -> Sql {
+pub(super) fn gap_ctes(scope: &Scope, date: Date) -> Sql {
     let mut q = Sql::new(
         "WITH sc AS (SELECT e.uai, e.nom, e.famille, e.code_departement, e.code_academie, e.collectivite_siren, \
          e.nombre_eleves, e.search_key FROM etablissement e WHERE e.collectivite_siren IS NOT NULL",
