@@ -56,7 +56,13 @@ async fn app() -> Result<App, E> {
     let db = t.db.clone();
     let communes = gouvernail_core::demo::seed_communes(&db).await?;
     let csv = gouvernail_core::demo::fictitious_annuaire(&communes, gouvernail_core::demo::DEMO_SCHOOLS);
-    import::import_annuaire(&db, csv.as_bytes(), AnnuaireOptions { fictitious: true }, &NoProgress).await?;
+    import::import_annuaire(
+        &db,
+        csv.as_bytes(),
+        AnnuaireOptions { fictitious: true },
+        &NoProgress,
+    )
+    .await?;
     gouvernail_core::demo::load_demo_accounts(&db).await?;
     gouvernail_core::demo::load_demo_strategy(&db).await?;
     gouvernail_core::equipment::demo::load(&db).await?;
@@ -203,19 +209,35 @@ async fn the_gap_page_shows_the_service_s_counts_the_lists_and_the_map() -> Resu
     // The map of the département, its text alternative and its data table; the per-commune
     // table and the per-collectivité summary beside it.
     assert!(page.body.contains("<svg") && page.body.contains("role=\"img\""));
-    assert!(page.body.contains("Ille-et-Vilaine (35)"), "the map's table names 35");
+    assert!(
+        page.body.contains("Ille-et-Vilaine (35)"),
+        "the map's table names 35"
+    );
     assert!(page.body.contains("id=\"readiness-table\""));
     assert!(page.body.contains("id=\"collectivite-summary\""));
     for c in &summary.collectivites {
         let escaped = c.nom.replace('&', "&#38;").replace('\'', "&#39;");
-        assert!(page.body.contains(&format!("<th scope=\"row\">{escaped}</th>")), "{}", c.nom);
+        assert!(
+            page.body.contains(&format!("<th scope=\"row\">{escaped}</th>")),
+            "{}",
+            c.nom
+        );
     }
-    assert!(page.body.contains("href=\"/api/v1/ecarts?perimetre=departement%3A35"), "export links");
+    assert!(
+        page.body
+            .contains("href=\"/api/v1/ecarts?perimetre=departement%3A35"),
+        "export links"
+    );
 
     // The académie's view: a map by département; the national view answers too.
     let academie = get(&app, &app.dan, "/ecarts?perimetre=academie:14").await?;
     assert_eq!(academie.status, StatusCode::OK);
-    assert!(academie.body.contains(&format!("id=\"count-targeted\">{}<", t.targeted)) || t.targeted == 0);
+    assert!(
+        academie
+            .body
+            .contains(&format!("id=\"count-targeted\">{}<", t.targeted))
+            || t.targeted == 0
+    );
     let bad = get(&app, &app.dan, "/ecarts?perimetre=nulle-part").await?;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     Ok(())
@@ -265,7 +287,9 @@ async fn the_collectivite_declares_its_college_and_the_form_keeps_what_was_typed
     let page = get(&app, &app.cd35, &uri).await?;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("id=\"declaration-form\""));
-    let version = equip::inventory(&app.db, &app.cd35.principal, &app.college).await?.version;
+    let version = equip::inventory(&app.db, &app.cd35.principal, &app.college)
+        .await?
+        .version;
     let v = version.to_string();
 
     // A negative quantity: 422, named in the summary and beside the field, input kept.
@@ -273,7 +297,12 @@ async fn the_collectivite_declares_its_college_and_the_form_keeps_what_was_typed
         &app,
         &app.cd35,
         &uri,
-        &[("version", &v), ("source", "Recensement de test"), ("q-tablette", "-4"), ("q-classe-mobile", "3")],
+        &[
+            ("version", &v),
+            ("source", "Recensement de test"),
+            ("q-tablette", "-4"),
+            ("q-classe-mobile", "3"),
+        ],
     )
     .await?;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
@@ -281,7 +310,13 @@ async fn the_collectivite_declares_its_college_and_the_form_keeps_what_was_typed
     assert!(bad.body.contains("href=\"#f-q-tablette\""), "{}", bad.body);
     assert!(bad.body.contains("value=\"-4\"") && bad.body.contains("value=\"Recensement de test\""));
     // Not a number: named too.
-    let nan = post(&app, &app.cd35, &uri, &[("version", &v), ("q-tablette", "beaucoup")]).await?;
+    let nan = post(
+        &app,
+        &app.cd35,
+        &uri,
+        &[("version", &v), ("q-tablette", "beaucoup")],
+    )
+    .await?;
     assert_eq!(nan.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(nan.body.contains("value=\"beaucoup\""));
     // A stale version: 409, input kept.
@@ -295,7 +330,9 @@ async fn the_collectivite_declares_its_college_and_the_form_keeps_what_was_typed
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     assert!(stale.body.contains("id=\"f-q-classe-mobile\"") && stale.body.contains("value=\"3\""));
     assert_eq!(
-        equip::inventory(&app.db, &app.cd35.principal, &app.college).await?.version,
+        equip::inventory(&app.db, &app.cd35.principal, &app.college)
+            .await?
+            .version,
         version,
         "nothing written"
     );
@@ -320,8 +357,15 @@ async fn the_collectivite_declares_its_college_and_the_form_keeps_what_was_typed
     assert!(ok.location.as_deref().is_some_and(|l| l.starts_with(&uri)));
     let inv = equip::inventory(&app.db, &app.cd35.principal, &app.college).await?;
     assert_eq!(inv.version, version + 1);
-    let mobile = inv.current.iter().find(|d| d.category == "classe-mobile").ok_or("missing")?;
-    assert_eq!((mobile.quantity, mobile.source.as_str()), (Some(3), "Recensement de test"));
+    let mobile = inv
+        .current
+        .iter()
+        .find(|d| d.category == "classe-mobile")
+        .ok_or("missing")?;
+    assert_eq!(
+        (mobile.quantity, mobile.source.as_str()),
+        (Some(3), "Recensement de test")
+    );
     let shown = get(&app, &app.cd35, &uri).await?;
     assert!(shown.body.contains("Recensement de test"));
     Ok(())
@@ -334,7 +378,11 @@ async fn a_collectivite_cannot_post_to_another_s_school_through_the_pages() -> R
     let uri = format!("/equipements/{}", app.lycee);
     // The Département does not see the Région's lycée, let alone declare for it.
     let page = get(&app, &app.cd35, &uri).await?;
-    assert!(matches!(page.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{}", page.status);
+    assert!(
+        matches!(page.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{}",
+        page.status
+    );
     let posted = post(
         &app,
         &app.cd35,
@@ -342,7 +390,11 @@ async fn a_collectivite_cannot_post_to_another_s_school_through_the_pages() -> R
         &[("version", &before.version.to_string()), ("q-poste-fixe", "1")],
     )
     .await?;
-    assert!(matches!(posted.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{}", posted.status);
+    assert!(
+        matches!(posted.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{}",
+        posted.status
+    );
     // The DAN reads the lycée but is not its collectivité: refused, nothing written.
     let dan = post(
         &app,
@@ -379,7 +431,13 @@ async fn an_import_shows_each_refused_line_and_field() -> Result<(), E> {
     assert!(report.body.contains("ligne 3 : uai"), "{}", report.body);
     assert!(report.body.contains("ligne 5 : quantite"), "{}", report.body);
     // An empty file is named, the rest of the form kept.
-    let empty = post(&app, &app.cd35, "/equipements/imports/inventaire", &[("source", "GLPI"), ("contenu", "")]).await?;
+    let empty = post(
+        &app,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[("source", "GLPI"), ("contenu", "")],
+    )
+    .await?;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.body.contains("href=\"#f-contenu\"") && empty.body.contains("value=\"GLPI\""));
     Ok(())

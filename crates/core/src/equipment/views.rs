@@ -75,8 +75,14 @@ pub async fn readiness(
     if !exists {
         return Err(CoreError::not_found("périmètre", &perimeter));
     }
-    by.check(db, Capability::Read, &perimeter, "périmètre", &perimeter.to_string())
-        .await?;
+    by.check(
+        db,
+        Capability::Read,
+        &perimeter,
+        "périmètre",
+        &perimeter.to_string(),
+    )
+    .await?;
     let (select, from, group) = match level {
         ReadinessLevel::Departement => (
             "s.code_departement AS code, g.nom",

@@ -85,7 +85,10 @@ impl Fields {
         match text.replace([' ', '\u{a0}', '\u{202f}'], "").parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                errors.push(FieldError::new(name, format!("« {text} » : nombre entier attendu")));
+                errors.push(FieldError::new(
+                    name,
+                    format!("« {text} » : nombre entier attendu"),
+                ));
                 None
             }
         }
@@ -96,7 +99,10 @@ impl Fields {
         match Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")) {
             Ok(d) => Some(d),
             Err(_) => {
-                errors.push(FieldError::new(name, format!("« {text} » : date attendue (AAAA-MM-JJ)")));
+                errors.push(FieldError::new(
+                    name,
+                    format!("« {text} » : date attendue (AAAA-MM-JJ)"),
+                ));
                 None
             }
         }
@@ -176,7 +182,9 @@ impl Failure {
     }
 
     fn parts(failure: Option<Failure>) -> (StatusCode, Option<String>, Vec<Problem>) {
-        failure.map_or((StatusCode::OK, None, Vec::new()), |f| (f.status, Some(f.message), f.problems))
+        failure.map_or((StatusCode::OK, None, Vec::new()), |f| {
+            (f.status, Some(f.message), f.problems)
+        })
     }
 }
 
@@ -359,7 +367,9 @@ async fn gaps_page(ctx: PageCtx, State(state): State<AppState>, Query(q): Query<
         }
     };
     let db = &state.db;
-    let summary = equip::gap_summary(db, p, &scope, date).await.map_err(|e| ctx.error(e))?;
+    let summary = equip::gap_summary(db, p, &scope, date)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let mut lists = Vec::with_capacity(GapKind::ALL.len());
     for kind in GapKind::ALL {
         let page = equip::gap_list(
@@ -433,9 +443,10 @@ async fn gaps_page(ctx: PageCtx, State(state): State<AppState>, Query(q): Query<
         &tiles,
     );
     if !matches!(scope, Scope::National) {
-        map_table
-            .rows
-            .retain(|row| row.first().is_some_and(|c| tiles.iter().any(|t| c.ends_with(&format!("({})", t.code)))));
+        map_table.rows.retain(|row| {
+            row.first()
+                .is_some_and(|c| tiles.iter().any(|t| c.ends_with(&format!("({})", t.code))))
+        });
     }
     let readiness = rows
         .into_iter()
@@ -478,7 +489,11 @@ fn map_description(ctx: &PageCtx, summary: &GapSummary, rows: &[Readiness]) -> S
         ctx.int(t.targeted - t.lacking_after_plans),
         ctx.t("eq-map-after"),
     );
-    let without: Vec<&str> = rows.iter().filter(|r| r.targeted == 0).map(|r| r.nom.as_str()).collect();
+    let without: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.targeted == 0)
+        .map(|r| r.nom.as_str())
+        .collect();
     if !without.is_empty() && without.len() < 10 {
         out.push(' ');
         out.push_str(&ctx.t("eq-map-none"));
@@ -541,7 +556,9 @@ fn declaration_defaults(inv: &Inventory) -> FormState {
         match c {
             Category::Debit => values.push((
                 "bande".to_owned(),
-                d.quantity.map(|q| BandwidthBand::of_mbps(q).as_str().to_owned()).unwrap_or_default(),
+                d.quantity
+                    .map(|q| BandwidthBand::of_mbps(q).as_str().to_owned())
+                    .unwrap_or_default(),
             )),
             Category::Maintenance => {
                 values.push(("mainteneur".to_owned(), d.maintainer.clone().unwrap_or_default()));
@@ -567,7 +584,9 @@ fn declaration_defaults(inv: &Inventory) -> FormState {
 
 async fn render_school(ctx: &PageCtx, state: &AppState, uai: &str, failure: Option<Failure>) -> PageResponse {
     let p = ctx.require_user()?;
-    let inv = equip::inventory(&state.db, p, uai).await.map_err(|e| ctx.error(e))?;
+    let inv = equip::inventory(&state.db, p, uai)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let rows = Category::ALL
         .iter()
         .map(|c| FigureRow {
@@ -701,7 +720,9 @@ async fn declare(
     let fields = Fields(pairs);
     let (result, order) = match declaration_input(&fields) {
         Ok((input, order)) => (
-            equip::declare(&state.db, p, &uai, fields.version(), &input).await.map(|_| ()),
+            equip::declare(&state.db, p, &uai, fields.version(), &input)
+                .await
+                .map(|_| ()),
             order,
         ),
         Err(e) => (Err(e), Vec::new()),
@@ -709,7 +730,9 @@ async fn declare(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/equipements/{uai}?declare=1#inventaire")).into_response()),
         Err(e) => {
-            let f = failure(&ctx, "declaration", fields, e, &|field| declaration_field(&ctx, &order, field))?;
+            let f = failure(&ctx, "declaration", fields, e, &|field| {
+                declaration_field(&ctx, &order, field)
+            })?;
             render_school(&ctx, &state, &uai, Some(f)).await
         }
     }
@@ -805,7 +828,12 @@ async fn import_itemised(
         Err(e) => Err(e),
     };
     match result {
-        Ok(report) => render_imports(&ctx, None, Some(("inventaire", report)), Some(("inventaire", fields))),
+        Ok(report) => render_imports(
+            &ctx,
+            None,
+            Some(("inventaire", report)),
+            Some(("inventaire", fields)),
+        ),
         Err(CoreError::Forbidden) => Err(ctx.error(CoreError::Forbidden)),
         Err(e) => {
             let f = failure(&ctx, "inventaire", fields, e, &same_name)?;
@@ -822,14 +850,22 @@ async fn import_pupils(
     let p = ctx.require_user()?;
     let fields = Fields(pairs);
     let result = match fields.filled("contenu") {
-        None => Err(CoreError::Validation(vec![FieldError::new("contenu", "obligatoire")])),
+        None => Err(CoreError::Validation(vec![FieldError::new(
+            "contenu",
+            "obligatoire",
+        )])),
         Some(_) => {
             let bytes = fields.get("contenu").unwrap_or("").as_bytes().to_vec();
             equip::import_pupils(&state.db, p, &bytes).await
         }
     };
     match result {
-        Ok(report) => render_imports(&ctx, None, Some(("effectifs", report)), Some(("effectifs", fields))),
+        Ok(report) => render_imports(
+            &ctx,
+            None,
+            Some(("effectifs", report)),
+            Some(("effectifs", fields)),
+        ),
         Err(CoreError::Forbidden) => Err(ctx.error(CoreError::Forbidden)),
         Err(e) => {
             let f = failure(&ctx, "effectifs", fields, e, &same_name)?;
@@ -882,7 +918,10 @@ async fn render_plans(ctx: &PageCtx, state: &AppState, failure: Option<Failure>)
     let year = i64::from(equip::today().year());
     let form = Failure::state(failure.as_ref(), "plan").unwrap_or_else(|| {
         FormState::of(vec![
-            ("collectivite".to_owned(), sirens.first().cloned().unwrap_or_default()),
+            (
+                "collectivite".to_owned(),
+                sirens.first().cloned().unwrap_or_default(),
+            ),
             ("debut".to_owned(), year.to_string()),
             ("fin".to_owned(), (year + 2).to_string()),
         ])
@@ -942,7 +981,17 @@ fn plan_input(fields: &Fields) -> Result<PostedPlan, CoreError> {
     let mut line_rows = Vec::new();
     for i in 0..row_count(&form, "l", 0) {
         let n = |f: &str| format!("l{i}-{f}");
-        let names = ["annee", "echeance", "uai", "groupe", "quantite", "budget", "programme", "cofinance", "engagement"];
+        let names = [
+            "annee",
+            "echeance",
+            "uai",
+            "groupe",
+            "quantite",
+            "budget",
+            "programme",
+            "cofinance",
+            "engagement",
+        ];
         if names.iter().all(|f| fields.filled(&n(f)).is_none()) {
             continue;
         }
@@ -967,7 +1016,16 @@ fn plan_input(fields: &Fields) -> Result<PostedPlan, CoreError> {
     let mut contract_rows = Vec::new();
     for i in 0..row_count(&form, "k", 0) {
         let n = |f: &str| format!("k{i}-{f}");
-        let names = ["prestataire", "objet", "debut", "fin", "niveau", "delai", "annuel", "engagement"];
+        let names = [
+            "prestataire",
+            "objet",
+            "debut",
+            "fin",
+            "niveau",
+            "delai",
+            "annuel",
+            "engagement",
+        ];
         if names.iter().all(|f| fields.filled(&n(f)).is_none()) {
             continue;
         }
@@ -1041,7 +1099,12 @@ fn plan_field(ctx: &PageCtx, posted: Option<&PostedPlan>, field: &str) -> (Strin
                 .map_or(names[0].1, |(_, form)| form);
             return (
                 format!("{prefix}{row}-{name}"),
-                format!("{} {} — {}", ctx.t(label), row + 1, if sub.is_empty() { name } else { sub }),
+                format!(
+                    "{} {} — {}",
+                    ctx.t(label),
+                    row + 1,
+                    if sub.is_empty() { name } else { sub }
+                ),
             );
         }
     }
@@ -1063,17 +1126,26 @@ async fn create_plan(
     let p = ctx.require_user()?;
     let fields = Fields(pairs);
     let (result, posted) = match plan_input(&fields) {
-        Ok(posted) => (equip::create_plan(&state.db, p, &posted.input).await, Some(posted)),
+        Ok(posted) => (
+            equip::create_plan(&state.db, p, &posted.input).await,
+            Some(posted),
+        ),
         Err(e) => (Err(e), None),
     };
     match result {
         Ok(saved) => {
-            let warn = if saved.rejected.is_empty() { "" } else { "?refusees=1" };
+            let warn = if saved.rejected.is_empty() {
+                ""
+            } else {
+                "?refusees=1"
+            };
             Ok(Redirect::to(&format!("/plans-equipement/{}{warn}", saved.value.plan.id)).into_response())
         }
         Err(CoreError::Forbidden) => Err(ctx.error(CoreError::Forbidden)),
         Err(e) => {
-            let f = failure(&ctx, "plan", fields, e, &|field| plan_field(&ctx, posted.as_ref(), field))?;
+            let f = failure(&ctx, "plan", fields, e, &|field| {
+                plan_field(&ctx, posted.as_ref(), field)
+            })?;
             render_plans(&ctx, &state, Some(f)).await
         }
     }
@@ -1128,10 +1200,20 @@ fn plan_defaults(v: &PlanView) -> FormState {
             (n("budget"), cents(l.budget_cents)),
             (n("financement"), l.funding.clone()),
             (n("programme"), l.programme.clone()),
-            (n("cofinance"), if l.cofunded_cents == 0 { String::new() } else { cents(l.cofunded_cents) }),
+            (
+                n("cofinance"),
+                if l.cofunded_cents == 0 {
+                    String::new()
+                } else {
+                    cents(l.cofunded_cents)
+                },
+            ),
             (n("engagement"), l.commitment_id.clone().unwrap_or_default()),
             (n("statut"), l.status.clone()),
-            (n("livre"), l.delivered_on.map(|d| d.to_string()).unwrap_or_default()),
+            (
+                n("livre"),
+                l.delivered_on.map(|d| d.to_string()).unwrap_or_default(),
+            ),
         ]);
     }
     for (i, c) in v.contracts.iter().enumerate() {
@@ -1142,7 +1224,10 @@ fn plan_defaults(v: &PlanView) -> FormState {
             (n("debut"), c.start_date.to_string()),
             (n("fin"), c.end_date.to_string()),
             (n("niveau"), c.service_level.clone()),
-            (n("delai"), c.response_hours.map(|h| h.to_string()).unwrap_or_default()),
+            (
+                n("delai"),
+                c.response_hours.map(|h| h.to_string()).unwrap_or_default(),
+            ),
             (n("annuel"), cents(c.annual_cents)),
             (n("engagement"), c.commitment_id.clone().unwrap_or_default()),
         ]);
@@ -1260,7 +1345,9 @@ async fn update_plan(
             render_plan(&ctx, &state, &id, Some(f), Vec::new()).await
         }
         Err(e) => {
-            let f = failure(&ctx, "plan", fields, e, &|field| plan_field(&ctx, posted.as_ref(), field))?;
+            let f = failure(&ctx, "plan", fields, e, &|field| {
+                plan_field(&ctx, posted.as_ref(), field)
+            })?;
             render_plan(&ctx, &state, &id, Some(f), Vec::new()).await
         }
     }
