@@ -40,7 +40,9 @@ async fn person(db: &Db, email: &str, role: Role, perimeter: &str) -> Result<Pri
 
 async fn demo_principal(db: &Db, email: &str) -> Result<Principal, E> {
     let user = identity::user_by_email(db, email).await?;
-    Ok(identity::principal(db, &user.id, false).await?.ok_or("inactive")?)
+    Ok(identity::principal(db, &user.id, false)
+        .await?
+        .ok_or("inactive")?)
 }
 
 /// The demo without re-importing the referential of the template.
@@ -145,7 +147,10 @@ async fn independent_count(db: &Db, horizon: Date) -> Result<Independent, E> {
     let needs = gouvernail_core::equipment::repo::list_needs(db).await?;
     let mut latest: BTreeMap<&str, &RawPupils> = BTreeMap::new();
     for p in &pupils {
-        if latest.get(p.uai.as_str()).is_none_or(|q| q.school_year < p.school_year) {
+        if latest
+            .get(p.uai.as_str())
+            .is_none_or(|q| q.school_year < p.school_year)
+        {
             latest.insert(&p.uai, p);
         }
     }
@@ -155,7 +160,8 @@ async fn independent_count(db: &Db, horizon: Date) -> Result<Independent, E> {
             .filter(|f| {
                 f.uai == uai
                     && f.quantity.is_some()
-                    && (f.category == category || (category == "terminaux" && TERMINALS.contains(&f.category.as_str())))
+                    && (f.category == category
+                        || (category == "terminaux" && TERMINALS.contains(&f.category.as_str())))
             })
             .filter_map(|f| f.quantity)
             .sum()
@@ -257,7 +263,12 @@ async fn the_gap_analysis_of_the_demo_matches_an_independent_count() -> Result<(
         let found: BTreeMap<String, (i64, i64, i64)> = summary
             .needs
             .iter()
-            .map(|n| (n.need_id.clone(), (n.targeted, n.lacking_today, n.lacking_after_plans)))
+            .map(|n| {
+                (
+                    n.need_id.clone(),
+                    (n.targeted, n.lacking_today, n.lacking_after_plans),
+                )
+            })
             .collect();
         assert_eq!(found, expected.needs, "per need, horizon {horizon}");
         assert!(summary.needs.len() >= 3, "{:?}", summary.needs);
@@ -330,7 +341,10 @@ async fn a_collectivite_touches_only_its_own_schools_and_bad_lines_are_named() -
     let cd35 = demo_principal(db, "cd35@demo.gouvernail.fr").await?;
     let dan = demo_principal(db, "dan.rennes@demo.gouvernail.fr").await?;
     let schools = gouvernail_core::equipment::demo::schools_35(db).await?;
-    let college = schools.iter().find(|s| s.famille == "college").ok_or("no collège")?;
+    let college = schools
+        .iter()
+        .find(|s| s.famille == "college")
+        .ok_or("no collège")?;
     let lycee = schools.iter().find(|s| s.famille == "lycee").ok_or("no lycée")?;
     let input = DeclarationInput {
         as_of: Some(equip::today()),
@@ -361,7 +375,10 @@ async fn a_collectivite_touches_only_its_own_schools_and_bad_lines_are_named() -
         .collect();
     assert_eq!(tablets.len(), 1);
     assert_eq!(tablets[0].quantity, Some(30));
-    assert!(after.history.iter().any(|d| d.category == "tablette"), "the old figure stays");
+    assert!(
+        after.history.iter().any(|d| d.category == "tablette"),
+        "the old figure stays"
+    );
     // Negative quantities and future dates are named.
     let bad = DeclarationInput {
         as_of: Some(equip::today() + Duration::days(10)),
@@ -375,7 +392,10 @@ async fn a_collectivite_touches_only_its_own_schools_and_bad_lines_are_named() -
     match equip::declare(db, &cd35, &college.uai, after.version, &bad).await {
         Err(CoreError::Validation(fields)) => {
             let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
-            assert!(names.contains(&"date") && names.contains(&"valeurs[0].quantite"), "{names:?}");
+            assert!(
+                names.contains(&"date") && names.contains(&"valeurs[0].quantite"),
+                "{names:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -398,9 +418,18 @@ async fn a_collectivite_touches_only_its_own_schools_and_bad_lines_are_named() -
     let fields: Vec<&str> = report.rejected.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(
         fields,
-        ["ligne 4 : uai", "ligne 5 : uai", "ligne 6 : quantite", "ligne 7 : date_achat"]
+        [
+            "ligne 4 : uai",
+            "ligne 5 : uai",
+            "ligne 6 : quantite",
+            "ligne 7 : date_achat"
+        ]
     );
-    assert!(report.rejected[0].message.contains("compétence"), "{:?}", report.rejected[0]);
+    assert!(
+        report.rejected[0].message.contains("compétence"),
+        "{:?}",
+        report.rejected[0]
+    );
     let inv = equip::inventory(db, &cd35, &college.uai).await?;
     let fixed = inv
         .current
@@ -583,7 +612,10 @@ async fn real_pupil_counts_give_terminals_per_100_pupils_per_school_and_departem
     let per_dep = equip::ratios(db, &admin, &scope, RatioLevel::Departement).await?;
     assert_eq!(per_dep.len(), 1);
     assert_eq!(per_dep[0].code, "35");
-    assert_eq!((per_dep[0].terminals, per_dep[0].pupils), (expected_terminals, expected_pupils));
+    assert_eq!(
+        (per_dep[0].terminals, per_dep[0].pupils),
+        (expected_terminals, expected_pupils)
+    );
     assert_eq!(
         per_dep[0].per_100_pupils_x100(),
         Some((expected_terminals * 20_000 + expected_pupils) / (expected_pupils * 2))
@@ -595,7 +627,10 @@ async fn real_pupil_counts_give_terminals_per_100_pupils_per_school_and_departem
     let dan_aix = person(db, "dan@aix.fr", Role::Dan, "academie:02").await?;
     let r = equip::import_pupils(db, &dan_aix, &effectifs).await?;
     assert_eq!(r.accepted, 0);
-    assert!(r.rejected.iter().any(|e| e.message.contains("hors de votre périmètre")));
+    assert!(
+        r.rejected
+            .iter()
+            .any(|e| e.message.contains("hors de votre périmètre"))
+    );
     Ok(())
 }
-

@@ -261,9 +261,15 @@ async fn equip_world(
         threshold: Some(1),
         ..NeedInput::default()
     };
-    let need_project = equip::create_need(db, admin, &need("projet:PN-MATRICE".into())).await?.id;
-    let need_14 = equip::create_need(db, admin, &need(format!("action:{action_14}"))).await?.id;
-    let need_02 = equip::create_need(db, admin, &need(format!("action:{action_02}"))).await?.id;
+    let need_project = equip::create_need(db, admin, &need("projet:PN-MATRICE".into()))
+        .await?
+        .id;
+    let need_14 = equip::create_need(db, admin, &need(format!("action:{action_14}")))
+        .await?
+        .id;
+    let need_02 = equip::create_need(db, admin, &need(format!("action:{action_02}")))
+        .await?
+        .id;
     Ok(EquipIds {
         lycee: lycee.uai,
         plan_region: plans.pop().ok_or("no plan")?,
@@ -300,9 +306,7 @@ fn school_comment(role: Option<&str>, lycee: bool) -> Exp {
         (None, _) => Exp::Unauthenticated,
         (_, Exp::NotFound) => Exp::NotFound,
         (
-            Some(
-                "administrateur-national" | "recteur" | "dan" | "membre-dane" | "representant-collectivite",
-            ),
+            Some("administrateur-national" | "recteur" | "dan" | "membre-dane" | "representant-collectivite"),
             _,
         ) => Exp::Ok,
         (Some(_), _) => Exp::Forbidden,

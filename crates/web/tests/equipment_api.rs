@@ -29,9 +29,11 @@ struct App {
 async fn token_of(db: &gouvernail_core::db::Db, email: &str) -> Result<String, E> {
     let user = service::user_by_email(db, email).await?;
     let expires = time::OffsetDateTime::now_utc().date() + time::Duration::days(10);
-    Ok(service::create_token(db, &Actor::cli(), &user.id, "test", false, expires)
-        .await?
-        .1)
+    Ok(
+        service::create_token(db, &Actor::cli(), &user.id, "test", false, expires)
+            .await?
+            .1,
+    )
 }
 
 async fn app() -> Result<App, E> {
@@ -39,7 +41,13 @@ async fn app() -> Result<App, E> {
     let db = &t.db;
     let communes = gouvernail_core::demo::seed_communes(db).await?;
     let csv = gouvernail_core::demo::fictitious_annuaire(&communes, gouvernail_core::demo::DEMO_SCHOOLS);
-    import::import_annuaire(db, csv.as_bytes(), AnnuaireOptions { fictitious: true }, &NoProgress).await?;
+    import::import_annuaire(
+        db,
+        csv.as_bytes(),
+        AnnuaireOptions { fictitious: true },
+        &NoProgress,
+    )
+    .await?;
     gouvernail_core::demo::load_demo_accounts(db).await?;
     gouvernail_core::demo::load_demo_strategy(db).await?;
     gouvernail_core::equipment::demo::load(db).await?;
@@ -73,7 +81,14 @@ impl Answer {
     }
 }
 
-async fn call(app: &App, method: Method, uri: &str, token: &str, body: Option<Body>, csv: bool) -> Result<Answer, E> {
+async fn call(
+    app: &App,
+    method: Method,
+    uri: &str,
+    token: &str,
+    body: Option<Body>,
+    csv: bool,
+) -> Result<Answer, E> {
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
@@ -108,22 +123,52 @@ fn json_body(v: &Value) -> Option<Body> {
 #[tokio::test]
 async fn the_gap_analysis_answers_in_json_csv_and_xlsx() -> Result<(), E> {
     let app = app().await?;
-    let a = call(&app, Method::GET, "/api/v1/ecarts?perimetre=departement:35", &app.dan, None, false).await?;
+    let a = call(
+        &app,
+        Method::GET,
+        "/api/v1/ecarts?perimetre=departement:35",
+        &app.dan,
+        None,
+        false,
+    )
+    .await?;
     assert_eq!(a.status, StatusCode::OK, "{}", a.json());
     let v = a.json();
     assert!(v["besoins"].as_array().is_some_and(|b| b.len() >= 3), "{v}");
-    assert!(v["totaux"]["manquantsAujourdHui"].as_i64().is_some_and(|n| n > 0), "{v}");
-    assert!(v["totaux"]["equipesSansProjet"].as_i64().is_some_and(|n| n > 0), "{v}");
+    assert!(
+        v["totaux"]["manquantsAujourdHui"].as_i64().is_some_and(|n| n > 0),
+        "{v}"
+    );
+    assert!(
+        v["totaux"]["equipesSansProjet"].as_i64().is_some_and(|n| n > 0),
+        "{v}"
+    );
     assert!(
         v["collectivites"]
             .as_array()
             .is_some_and(|c| c.iter().any(|c| c["siren"] == "223500018"))
     );
-    let csv = call(&app, Method::GET, "/api/v1/ecarts?perimetre=departement:35&format=csv", &app.dan, None, false).await?;
+    let csv = call(
+        &app,
+        Method::GET,
+        "/api/v1/ecarts?perimetre=departement:35&format=csv",
+        &app.dan,
+        None,
+        false,
+    )
+    .await?;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.content_type.starts_with("text/csv"), "{}", csv.content_type);
     assert!(csv.body.starts_with("\u{feff}siren;nom;".as_bytes()));
-    let xlsx = call(&app, Method::GET, "/api/v1/ecarts?perimetre=departement:35&format=xlsx", &app.dan, None, false).await?;
+    let xlsx = call(
+        &app,
+        Method::GET,
+        "/api/v1/ecarts?perimetre=departement:35&format=xlsx",
+        &app.dan,
+        None,
+        false,
+    )
+    .await?;
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.body.starts_with(b"PK"));
     let list = call(
@@ -140,14 +185,46 @@ async fn the_gap_analysis_answers_in_json_csv_and_xlsx() -> Result<(), E> {
     assert!(v["total"].as_i64().is_some_and(|n| n > 5), "{v}");
     assert_eq!(v["items"].as_array().map(Vec::len), Some(5));
     assert!(v["items"][0]["besoinLibelle"].is_string(), "{v}");
-    let bad = call(&app, Method::GET, "/api/v1/ecarts/etablissements?type=autre", &app.dan, None, false).await?;
+    let bad = call(
+        &app,
+        Method::GET,
+        "/api/v1/ecarts/etablissements?type=autre",
+        &app.dan,
+        None,
+        false,
+    )
+    .await?;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     // The Département reads its own summary, not the académie's.
-    let own = call(&app, Method::GET, "/api/v1/ecarts?perimetre=collectivite:223500018", &app.cd35, None, false).await?;
+    let own = call(
+        &app,
+        Method::GET,
+        "/api/v1/ecarts?perimetre=collectivite:223500018",
+        &app.cd35,
+        None,
+        false,
+    )
+    .await?;
     assert_eq!(own.status, StatusCode::OK);
-    let other = call(&app, Method::GET, "/api/v1/ecarts?perimetre=academie:14", &app.cd35, None, false).await?;
+    let other = call(
+        &app,
+        Method::GET,
+        "/api/v1/ecarts?perimetre=academie:14",
+        &app.cd35,
+        None,
+        false,
+    )
+    .await?;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
-    let ratios = call(&app, Method::GET, "/api/v1/equipements/taux?perimetre=departement:35", &app.dan, None, false).await?;
+    let ratios = call(
+        &app,
+        Method::GET,
+        "/api/v1/equipements/taux?perimetre=departement:35",
+        &app.dan,
+        None,
+        false,
+    )
+    .await?;
     assert_eq!(ratios.status, StatusCode::OK);
     assert_eq!(ratios.json()[0]["code"], "35");
     Ok(())
@@ -157,7 +234,9 @@ async fn the_gap_analysis_answers_in_json_csv_and_xlsx() -> Result<(), E> {
 async fn declarations_imports_and_plans_keep_to_the_collectivite_s_schools() -> Result<(), E> {
     let app = app().await?;
     let uri = format!("/api/v1/equipements/{}", app.college);
-    let inv = call(&app, Method::GET, &uri, &app.cd35, None, false).await?.json();
+    let inv = call(&app, Method::GET, &uri, &app.cd35, None, false)
+        .await?
+        .json();
     let version = inv["version"].as_i64().ok_or("no version")?;
     assert_eq!(inv["peutDeclarer"], true);
     let declaration = |version: i64, quantity: i64| {
@@ -166,23 +245,54 @@ async fn declarations_imports_and_plans_keep_to_the_collectivite_s_schools() -> 
             { "categorie": "debit", "tranche": "1000-plus" }
         ] })
     };
-    let stale = call(&app, Method::PUT, &uri, &app.cd35, json_body(&declaration(version + 3, 2)), false).await?;
+    let stale = call(
+        &app,
+        Method::PUT,
+        &uri,
+        &app.cd35,
+        json_body(&declaration(version + 3, 2)),
+        false,
+    )
+    .await?;
     assert_eq!(stale.status, StatusCode::CONFLICT);
-    let bad = call(&app, Method::PUT, &uri, &app.cd35, json_body(&declaration(version, -2)), false).await?;
+    let bad = call(
+        &app,
+        Method::PUT,
+        &uri,
+        &app.cd35,
+        json_body(&declaration(version, -2)),
+        false,
+    )
+    .await?;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["error"]["fields"][0]["field"], "valeurs[0].quantite");
-    let ok = call(&app, Method::PUT, &uri, &app.cd35, json_body(&declaration(version, 2)), false).await?;
+    let ok = call(
+        &app,
+        Method::PUT,
+        &uri,
+        &app.cd35,
+        json_body(&declaration(version, 2)),
+        false,
+    )
+    .await?;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.json());
     let v = ok.json();
     assert_eq!(v["version"], version + 1);
-    assert!(
-        v["valeurs"]
-            .as_array()
-            .is_some_and(|vals| vals.iter().any(|x| x["categorie"] == "debit" && x["quantite"] == 1000))
-    );
+    assert!(v["valeurs"].as_array().is_some_and(|vals| {
+        vals.iter()
+            .any(|x| x["categorie"] == "debit" && x["quantite"] == 1000)
+    }));
     assert!(v["historique"].as_array().is_some_and(|h| !h.is_empty()));
     // The DAN reads, comments, does not declare.
-    let dan_put = call(&app, Method::PUT, &uri, &app.dan, json_body(&declaration(version + 1, 3)), false).await?;
+    let dan_put = call(
+        &app,
+        Method::PUT,
+        &uri,
+        &app.dan,
+        json_body(&declaration(version + 1, 3)),
+        false,
+    )
+    .await?;
     assert_eq!(dan_put.status, StatusCode::FORBIDDEN);
     let comment = call(
         &app,
@@ -195,7 +305,15 @@ async fn declarations_imports_and_plans_keep_to_the_collectivite_s_schools() -> 
     .await?;
     assert_eq!(comment.status, StatusCode::CREATED);
     // The Région's lycée is out of the Département's sight.
-    let lycee = call(&app, Method::PUT, &format!("/api/v1/equipements/{}", app.lycee), &app.cd35, json_body(&declaration(1, 1)), false).await?;
+    let lycee = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/equipements/{}", app.lycee),
+        &app.cd35,
+        json_body(&declaration(1, 1)),
+        false,
+    )
+    .await?;
     assert_eq!(lycee.status, StatusCode::NOT_FOUND);
     // An itemised import keeps the good lines and names the others.
     let csv = format!(
@@ -203,7 +321,15 @@ async fn declarations_imports_and_plans_keep_to_the_collectivite_s_schools() -> 
         c = app.college,
         l = app.lycee
     );
-    let report = call(&app, Method::POST, "/api/v1/equipements/import", &app.cd35, Some(Body::from(csv)), true).await?;
+    let report = call(
+        &app,
+        Method::POST,
+        "/api/v1/equipements/import",
+        &app.cd35,
+        Some(Body::from(csv)),
+        true,
+    )
+    .await?;
     assert_eq!(report.status, StatusCode::OK);
     let r = report.json();
     assert_eq!(r["acceptees"], 1, "{r}");

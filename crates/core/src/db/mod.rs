@@ -375,10 +375,15 @@ impl Db {
                 Ok(Db::Sqlite(pool))
             }
             Backend::Postgres => {
+                // No JIT: the analytical statements (the equipment gap analysis) have large
+                // cost estimates, and compiling them took longer (4 s) than running them.
+                let connect = sqlx::postgres::PgConnectOptions::from_str(url.expose())
+                    .map_err(|e| CoreError::Config(format!("adresse PostgreSQL invalide : {e}")))?
+                    .options([("jit", "off")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(options.max_connections.max(1))
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect(url.expose())
+                    .connect_with(connect)
                     .await?;
                 Ok(Db::Postgres(pool))
             }

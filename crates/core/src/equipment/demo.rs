@@ -86,7 +86,13 @@ fn maintenance(who: Maintainer, level: &str, hours: i64) -> FigureInput {
     }
 }
 
-async fn declare(db: &Db, by: &Principal, uai: &str, as_of: Date, figures: Vec<FigureInput>) -> CoreResult<()> {
+async fn declare(
+    db: &Db,
+    by: &Principal,
+    uai: &str,
+    as_of: Date,
+    figures: Vec<FigureInput>,
+) -> CoreResult<()> {
     let version = super::repo::inventory_version(db, uai).await?;
     service::declare(
         db,
@@ -103,7 +109,15 @@ async fn declare(db: &Db, by: &Principal, uai: &str, as_of: Date, figures: Vec<F
     Ok(())
 }
 
-fn line(year: i32, month: Month, uai: &str, action: PlanAction, category: Category, quantity: i64, budget: &str) -> PlanLineInput {
+fn line(
+    year: i32,
+    month: Month,
+    uai: &str,
+    action: PlanAction,
+    category: Category,
+    quantity: i64,
+    budget: &str,
+) -> PlanLineInput {
     PlanLineInput {
         year: Some(i64::from(year)),
         due_date: Date::from_calendar_date(year, month, 30).ok(),
@@ -147,8 +161,22 @@ async fn ensure_schools_35(db: &Db) -> CoreResult<()> {
     }
     let kinds: [(&str, &str, &str, &str, usize, i64); 3] = [
         ("340", "COLLEGE", "Collège", "Collège public", 9, 520),
-        ("300", "LYCEE ENSEIGNT GENERAL ET TECHNOLOGIQUE", "Lycée", "Lycée public", 4, 1150),
-        ("151", "ECOLE DE NIVEAU ELEMENTAIRE", "Ecole", "École élémentaire publique", 12, 200),
+        (
+            "300",
+            "LYCEE ENSEIGNT GENERAL ET TECHNOLOGIQUE",
+            "Lycée",
+            "Lycée public",
+            4,
+            1150,
+        ),
+        (
+            "151",
+            "ECOLE DE NIVEAU ELEMENTAIRE",
+            "Ecole",
+            "École élémentaire publique",
+            12,
+            200,
+        ),
     ];
     let mut csv = String::from(
         "\u{feff}identifiant_de_l_etablissement;nom_etablissement;type_etablissement;statut_public_prive;adresse_1;\
@@ -187,12 +215,22 @@ async fn ensure_schools_35(db: &Db) -> CoreResult<()> {
 
 /// Loads the equipment part of the demo (once).
 pub async fn load(db: &Db) -> CoreResult<()> {
-    if db.fetch_scalar_i64(Sql::new("SELECT COUNT(*) FROM equip_need")).await? > 0 {
+    if db
+        .fetch_scalar_i64(Sql::new("SELECT COUNT(*) FROM equip_need"))
+        .await?
+        > 0
+    {
         return Ok(());
     }
     ensure_schools_35(db).await?;
     let schools = schools_35(db).await?;
-    let of = |f: &str| schools.iter().filter(|s| s.famille == f).cloned().collect::<Vec<_>>();
+    let of = |f: &str| {
+        schools
+            .iter()
+            .filter(|s| s.famille == f)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let (ecoles, colleges, lycees) = (of("ecole"), of("college"), of("lycee"));
     if colleges.is_empty() || lycees.is_empty() || ecoles.is_empty() {
         return Ok(());
@@ -209,7 +247,10 @@ pub async fn load(db: &Db) -> CoreResult<()> {
     let mut mayors = Vec::new();
     for (n, school) in ecoles.iter().take(2).enumerate() {
         let email = format!("mairie{}@demo.gouvernail.fr", n + 1);
-        if crate::identity::repo::find_user_by_email(db, &email).await?.is_none() {
+        if crate::identity::repo::find_user_by_email(db, &email)
+            .await?
+            .is_none()
+        {
             let user = crate::identity::service::create_user(
                 db,
                 &crate::audit::Actor::system(),
@@ -239,13 +280,21 @@ pub async fn load(db: &Db) -> CoreResult<()> {
     for (i, c) in colleges.iter().enumerate().take(last) {
         let i = i64::try_from(i).unwrap_or(0);
         let mut figures = vec![
-            figure(Category::PosteFixe, 30 + 5 * i, Some(if i % 2 == 0 { 20 } else { 5 })),
+            figure(
+                Category::PosteFixe,
+                30 + 5 * i,
+                Some(if i % 2 == 0 { 20 } else { 5 }),
+            ),
             figure(Category::Tablette, if i % 3 == 0 { 0 } else { 60 }, Some(0)),
             figure(Category::ClasseMobile, i64::from(i % 3 == 1), Some(0)),
             figure(Category::EcranInteractif, 10 + i, Some(2)),
             figure(Category::Wifi, (50 + 10 * i).min(100), None),
             band(if i % 2 == 0 { "100-1000" } else { "30-100" }),
-            figure(Category::Ent, i64::from(i + 1 != i64::try_from(last).unwrap_or(0)), None),
+            figure(
+                Category::Ent,
+                i64::from(i + 1 != i64::try_from(last).unwrap_or(0)),
+                None,
+            ),
             maintenance(Maintainer::Prestataire, "Niveau 2 (sur site)", 48),
         ];
         if i == 0 {
@@ -327,14 +376,38 @@ pub async fn load(db: &Db) -> CoreResult<()> {
                 funding: Some(Funding::Etat.as_str().into()),
                 programme: Some("Territoires numériques éducatifs".into()),
                 cofunded: Some("9 000".into()),
-                ..line(year + 1, Month::June, &c.uai, PlanAction::Acquisition, Category::ClasseMobile, 1, "18 000")
+                ..line(
+                    year + 1,
+                    Month::June,
+                    &c.uai,
+                    PlanAction::Acquisition,
+                    Category::ClasseMobile,
+                    1,
+                    "18 000",
+                )
             });
         }
         if i % 2 == 0 {
-            lines.push(line(year, Month::November, &c.uai, PlanAction::Renouvellement, Category::PosteFixe, 20, "16 000"));
+            lines.push(line(
+                year,
+                Month::November,
+                &c.uai,
+                PlanAction::Renouvellement,
+                Category::PosteFixe,
+                20,
+                "16 000",
+            ));
         }
     }
-    lines.push(line(year + 2, Month::June, &colleges[last].uai, PlanAction::Acquisition, Category::PosteFixe, 40, "32 000"));
+    lines.push(line(
+        year + 2,
+        Month::June,
+        &colleges[last].uai,
+        PlanAction::Acquisition,
+        Category::PosteFixe,
+        40,
+        "32 000",
+    ));
     lines.push(PlanLineInput {
         year: Some(i64::from(year)),
         group_label: Some("Tous les collèges publics d'Ille-et-Vilaine".into()),
@@ -352,7 +425,10 @@ pub async fn load(db: &Db) -> CoreResult<()> {
             title: Some(format!("Plan de renouvellement des collèges {year}-{}", year + 2)),
             first_year: Some(i64::from(year)),
             last_year: Some(i64::from(year) + 2),
-            note: Some("Classes mobiles cofinancées par l'État (TNE), renouvellement des postes de plus de 5 ans.".into()),
+            note: Some(
+                "Classes mobiles cofinancées par l'État (TNE), renouvellement des postes de plus de 5 ans."
+                    .into(),
+            ),
             lines,
             contracts: vec![ContractInput {
                 contractor: Some("Société bretonne de maintenance informatique (fictive)".into()),
@@ -389,7 +465,15 @@ pub async fn load(db: &Db) -> CoreResult<()> {
                     funding: Some(Funding::Ue.as_str().into()),
                     programme: Some("FEDER Bretagne".into()),
                     cofunded: Some("20 000".into()),
-                    ..line(year + 1, Month::March, &slow.uai, PlanAction::Acquisition, Category::Debit, 1000, "40 000")
+                    ..line(
+                        year + 1,
+                        Month::March,
+                        &slow.uai,
+                        PlanAction::Acquisition,
+                        Category::Debit,
+                        1000,
+                        "40 000",
+                    )
                 }],
                 ..PlanInput::default()
             },
@@ -411,7 +495,15 @@ pub async fn load(db: &Db) -> CoreResult<()> {
                     funding: Some(Funding::Etat.as_str().into()),
                     programme: Some("Socle numérique dans les écoles élémentaires".into()),
                     cofunded: Some("5 600".into()),
-                    ..line(year + 1, Month::April, &e.uai, PlanAction::Acquisition, Category::Tablette, 32, "8 000")
+                    ..line(
+                        year + 1,
+                        Month::April,
+                        &e.uai,
+                        PlanAction::Acquisition,
+                        Category::Tablette,
+                        32,
+                        "8 000",
+                    )
                 }],
                 ..PlanInput::default()
             },
@@ -434,7 +526,10 @@ pub async fn load(db: &Db) -> CoreResult<()> {
             category: Some(Category::ClasseMobile.as_str().into()),
             rule: Some(NeedRule::ParEtablissement.as_str().into()),
             threshold: Some(1),
-            training: Some("Parcours M@gistère « Enseigner avec une classe mobile » pour deux enseignants par collège".into()),
+            training: Some(
+                "Parcours M@gistère « Enseigner avec une classe mobile » pour deux enseignants par collège"
+                    .into(),
+            ),
             ..NeedInput::default()
         },
         NeedInput {

@@ -52,8 +52,11 @@ fn file_error(message: impl Into<String>) -> FieldError {
     FieldError::new("fichier", message)
 }
 
+/// A CSV file: its folded header and its non-empty records with their line numbers.
+type Records = (Vec<String>, Vec<(u64, Vec<String>)>);
+
 /// Reads the header and the records of a CSV in either `;` or `,`, with or without BOM.
-fn records(bytes: &[u8]) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>), FieldError> {
+fn records(bytes: &[u8]) -> Result<Records, FieldError> {
     let text = std::str::from_utf8(bytes).map_err(|_| file_error("le fichier n'est pas en UTF-8"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().next().unwrap_or("");
@@ -143,10 +146,19 @@ pub fn category_of(text: &str) -> Option<Category> {
 /// `achat`). A device purchased after `as_of` is refused (`date_achat`).
 pub fn parse_itemised(bytes: &[u8], as_of: Date) -> Result<Parsed<Item>, FieldError> {
     let (header, records) = records(bytes)?;
-    let uai_col = column(&header, &["uai", "etablissement", "code uai", "numero uai", "entite"]);
-    let cat_col = column(&header, &["categorie", "type", "type de materiel", "categorie de materiel"]);
+    let uai_col = column(
+        &header,
+        &["uai", "etablissement", "code uai", "numero uai", "entite"],
+    );
+    let cat_col = column(
+        &header,
+        &["categorie", "type", "type de materiel", "categorie de materiel"],
+    );
     let qty_col = column(&header, &["quantite", "nombre", "qte"]);
-    let date_col = column(&header, &["date d achat", "date achat", "achat", "date de mise en service"]);
+    let date_col = column(
+        &header,
+        &["date d achat", "date achat", "achat", "date de mise en service"],
+    );
     if uai_col.is_none() {
         return Err(file_error("colonne « uai » absente de l'en-tête"));
     }
@@ -185,8 +197,11 @@ pub fn parse_itemised(bytes: &[u8], as_of: Date) -> Result<Parsed<Item>, FieldEr
                     continue;
                 }
                 Err(_) => {
-                    out.rejected
-                        .push(refuse(line, "quantite", format!("« {text} » : nombre entier attendu")));
+                    out.rejected.push(refuse(
+                        line,
+                        "quantite",
+                        format!("« {text} » : nombre entier attendu"),
+                    ));
                     continue;
                 }
             },
@@ -248,11 +263,20 @@ pub fn aggregate(items: &[Item], as_of: Date) -> BTreeMap<(String, Category), (i
 pub fn parse_pupils(bytes: &[u8]) -> Result<Parsed<PupilRow>, FieldError> {
     let (header, records) = records(bytes)?;
     let year_col = column(&header, &["rentree scolaire", "annee scolaire", "rentree"]);
-    let uai_col = column(&header, &["numero de l ecole", "numero de l etablissement", "uai"]);
+    let uai_col = column(
+        &header,
+        &["numero de l ecole", "numero de l etablissement", "uai"],
+    );
     let classes_col = column(&header, &["nombre total de classes", "nombre de classes"]);
     let pupils_col = column(&header, &["nombre total d eleves", "nombre d eleves"]);
-    let cm1_col = column(&header, &["nombre d eleves en cm1 hors ulis", "nombre d eleves en cm1"]);
-    let cm2_col = column(&header, &["nombre d eleves en cm2 hors ulis", "nombre d eleves en cm2"]);
+    let cm1_col = column(
+        &header,
+        &["nombre d eleves en cm1 hors ulis", "nombre d eleves en cm1"],
+    );
+    let cm2_col = column(
+        &header,
+        &["nombre d eleves en cm2 hors ulis", "nombre d eleves en cm2"],
+    );
     for (col, name) in [
         (year_col, "Rentrée scolaire"),
         (uai_col, "Numéro de l'école"),
@@ -280,7 +304,8 @@ pub fn parse_pupils(bytes: &[u8]) -> Result<Parsed<PupilRow>, FieldError> {
         let uai = match Uai::parse(cell(&fields, uai_col)) {
             Ok(u) => u.into_string(),
             Err(e) => {
-                out.rejected.push(refuse(line, "Numéro de l'école", e.to_string()));
+                out.rejected
+                    .push(refuse(line, "Numéro de l'école", e.to_string()));
                 continue;
             }
         };
@@ -365,9 +390,18 @@ mod tests {
         let fields: Vec<String> = parsed
             .map(|p| p.rejected.iter().map(|e| e.field.clone()).collect())
             .unwrap_or_default();
-        assert_eq!(fields, ["ligne 4 : categorie", "ligne 5 : uai", "ligne 6 : date_achat"]);
+        assert_eq!(
+            fields,
+            ["ligne 4 : categorie", "ligne 5 : uai", "ligne 6 : date_achat"]
+        );
         let counts = aggregate(parsed.map_or(&[][..], |p| &p.rows), date!(2026 - 01 - 01));
-        assert_eq!(counts.get(&("0350103X".into(), Category::PosteFixe)), Some(&(1, 1)));
-        assert_eq!(counts.get(&("0350103X".into(), Category::PosteMobile)), Some(&(1, 0)));
+        assert_eq!(
+            counts.get(&("0350103X".into(), Category::PosteFixe)),
+            Some(&(1, 1))
+        );
+        assert_eq!(
+            counts.get(&("0350103X".into(), Category::PosteMobile)),
+            Some(&(1, 0))
+        );
     }
 }

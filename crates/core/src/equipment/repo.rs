@@ -187,7 +187,12 @@ pub async fn declarations(db: &Db, uai: &str) -> CoreResult<Vec<Declaration>> {
 // --- Pupils -----------------------------------------------------------------------------------
 
 /// Writes pupil counts (one row per school and year, replaced when imported again).
-pub async fn upsert_pupils(tx: &mut Tx, rows: &[Pupils], by: Option<&str>, now: OffsetDateTime) -> CoreResult<()> {
+pub async fn upsert_pupils(
+    tx: &mut Tx,
+    rows: &[Pupils],
+    by: Option<&str>,
+    now: OffsetDateTime,
+) -> CoreResult<()> {
     for chunk in rows.chunks(1_000) {
         let mut q = Sql::new(
             "INSERT INTO equip_pupils (uai, school_year, classes, pupils, pupils_cm, source, imported_by, updated_at) VALUES ",
@@ -256,7 +261,8 @@ const LATEST_PUPILS: &str =
 
 // --- Inventory lists and ratios ---------------------------------------------------------------
 
-const INVENTORY_SCHOOLS: &str = " FROM etablissement e WHERE e.famille IN ('ecole', 'college', 'lycee', 'erea')";
+const INVENTORY_SCHOOLS: &str =
+    " FROM etablissement e WHERE e.famille IN ('ecole', 'college', 'lycee', 'erea')";
 
 /// One page of the schools of a scope with their current figures.
 pub async fn inventory_rows(db: &Db, scope: &Scope, page: PageRequest) -> CoreResult<Page<InventoryRow>> {
@@ -354,7 +360,12 @@ pub async fn insert_plan(tx: &mut Tx, p: &Plan) -> CoreResult<()> {
 /// Writes `p` over the version `expected`; false when someone changed it in between.
 pub async fn update_plan(tx: &mut Tx, p: &Plan, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(Sql::update_versioned("equip_plan", &p.id, expected, plan_values(p)))
+        .execute(Sql::update_versioned(
+            "equip_plan",
+            &p.id,
+            expected,
+            plan_values(p),
+        ))
         .await?
         == 1)
 }
@@ -416,7 +427,12 @@ pub async fn plan_contracts(db: &Db, plan_id: &str) -> CoreResult<Vec<Contract>>
 }
 
 /// Replaces a plan's lines and contracts.
-pub async fn replace_children(tx: &mut Tx, plan_id: &str, lines: &[PlanLine], contracts: &[Contract]) -> CoreResult<()> {
+pub async fn replace_children(
+    tx: &mut Tx,
+    plan_id: &str,
+    lines: &[PlanLine],
+    contracts: &[Contract],
+) -> CoreResult<()> {
     tx.execute(Sql::new("DELETE FROM equip_plan_line WHERE plan_id = ").bind(plan_id))
         .await?;
     tx.execute(Sql::new("DELETE FROM equip_contract WHERE plan_id = ").bind(plan_id))
@@ -527,7 +543,12 @@ pub async fn insert_need(tx: &mut Tx, n: &Need) -> CoreResult<()> {
 
 pub async fn update_need(tx: &mut Tx, n: &Need, expected: i64) -> CoreResult<bool> {
     Ok(tx
-        .execute(Sql::update_versioned("equip_need", &n.id, expected, need_values(n)))
+        .execute(Sql::update_versioned(
+            "equip_need",
+            &n.id,
+            expected,
+            need_values(n),
+        ))
         .await?
         == 1)
 }
@@ -608,38 +629,113 @@ pub enum CommentOn<'a> {
 
 // --- Gap analysis -----------------------------------------------------------------------------
 
-/// The common table expressions of the gap analysis for `scope` on `date`:
-/// `sc` the scope's schools with a competent collectivité; `cur` their current counts;
-/// `cur_all` the same plus the `terminaux` sum; `pl` the planned lines due by the date;
-/// `pl_all` the planned acquisitions per category (and `terminaux`); `pu` the pupils (latest
-/// import, else the annuaire's figure); `tg` the (need, school) pairs targeted; `ev` each
-/// pair evaluated (have, after plans, required, lacking today / after); `st` each school's
-/// standing.
+/// The count categories: (stored code, SQL column name).
+const COUNT_COLUMNS: [(&str, &str); 7] = [
+    ("poste-fixe", "poste_fixe"),
+    ("poste-mobile", "poste_mobile"),
+    ("tablette", "tablette"),
+    ("equipement-individuel", "equipement_individuel"),
+    ("ecran-interactif", "ecran_interactif"),
+    ("videoprojecteur", "videoprojecteur"),
+    ("classe-mobile", "classe_mobile"),
+];
+/// The level categories (a value, not a count): code and column.
+const LEVEL_COLUMNS: [(&str, &str); 3] = [("wifi", "wifi"), ("debit", "debit"), ("ent", "ent")];
+
+/// The common table expressions of the gap analysis for `scope` on `date`, one row per
+/// school then one per (need, school):
+/// `sc` the scope's schools with a competent collectivité; `inv` their current figures
+/// pivoted by category; `pv` the plan lines due by the date, pivoted the same way; `school`
+/// one row per school with every figure today (`x`) and after the plans (`a_x`), the units,
+/// the old units, the planned renewals and the pupils (latest import, else the annuaire);
+/// `ev` each targeted (need, school) evaluated (have, after plans, required, lacking today /
+/// after); `st` each school's standing. Scoped scans start from `sc` (`CROSS JOIN` fixes
+/// that order on SQLite; PostgreSQL plans it freely).
 pub(super) fn gap_ctes(scope: &Scope, date: Date) -> Sql {
     let mut q = Sql::new(
         "WITH sc AS (SELECT e.uai, e.nom, e.famille, e.code_departement, e.code_academie, e.collectivite_siren, \
          e.nombre_eleves, e.search_key FROM etablissement e WHERE e.collectivite_siren IS NOT NULL",
     );
     push_scope(&mut q, scope, "e");
+    let mut inv = Vec::new();
+    let mut pv = Vec::new();
+    let mut school = Vec::new();
+    for (code, col) in COUNT_COLUMNS {
+        inv.push(format!(
+            "CAST(SUM(CASE WHEN d.category = '{code}' THEN d.quantity ELSE 0 END) AS BIGINT) AS {col}"
+        ));
+        pv.push(format!(
+            "CAST(SUM(CASE WHEN l.action = 'acquisition' AND l.category = '{code}' THEN l.quantity ELSE 0 END) AS BIGINT) AS p_{col}"
+        ));
+        school.push(format!(
+            "COALESCE(inv.{col}, 0) AS {col}, COALESCE(inv.{col}, 0) + COALESCE(pv.p_{col}, 0) AS a_{col}"
+        ));
+    }
+    for (code, col) in LEVEL_COLUMNS {
+        inv.push(format!(
+            "MAX(CASE WHEN d.category = '{code}' THEN d.quantity END) AS {col}"
+        ));
+        pv.push(format!(
+            "MAX(CASE WHEN l.action = 'acquisition' AND l.category = '{code}' THEN l.quantity END) AS p_{col}"
+        ));
+        school.push(format!(
+            "COALESCE(inv.{col}, 0) AS {col}, CASE WHEN COALESCE(pv.p_{col}, 0) > COALESCE(inv.{col}, 0) \
+             THEN pv.p_{col} ELSE COALESCE(inv.{col}, 0) END AS a_{col}"
+        ));
+    }
+    let terminals = "COALESCE(inv.poste_fixe, 0) + COALESCE(inv.poste_mobile, 0) + COALESCE(inv.tablette, 0) \
+         + COALESCE(inv.equipement_individuel, 0)";
+    let planned_terminals = "COALESCE(pv.p_poste_fixe, 0) + COALESCE(pv.p_poste_mobile, 0) \
+         + COALESCE(pv.p_tablette, 0) + COALESCE(pv.p_equipement_individuel, 0)";
+    let units = COUNT_COLUMNS
+        .iter()
+        .map(|(_, c)| format!("COALESCE(inv.{c}, 0)"))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let planned_units = COUNT_COLUMNS
+        .iter()
+        .map(|(_, c)| format!("COALESCE(pv.p_{c}, 0)"))
+        .collect::<Vec<_>>()
+        .join(" + ");
     q.push_mut(&format!(
-        "), cur AS (SELECT d.uai, d.category, d.quantity AS qty, COALESCE(d.quantity_old, 0) AS old \
-         FROM equip_declaration d JOIN sc ON sc.uai = d.uai WHERE d.superseded_at IS NULL AND d.quantity IS NOT NULL), \
-         cur_all AS (SELECT uai, category, qty FROM cur UNION ALL \
-         SELECT uai, 'terminaux' AS category, CAST(SUM(qty) AS BIGINT) AS qty FROM cur \
-         WHERE category IN ({TERMINAL_CODES}) GROUP BY uai), \
-         pl AS (SELECT l.uai, l.action, l.category, l.quantity AS qty FROM equip_plan_line l JOIN sc ON sc.uai = l.uai \
-         WHERE l.status = 'prevu' AND l.due_date <= "
+        "), inv AS (SELECT d.uai, {}, \
+         CAST(SUM(CASE WHEN d.category IN ({COUNT_CODES}) THEN COALESCE(d.quantity_old, 0) ELSE 0 END) AS BIGINT) AS old \
+         FROM sc CROSS JOIN equip_declaration d WHERE d.uai = sc.uai AND d.superseded_at IS NULL GROUP BY d.uai), \
+         pv AS (SELECT l.uai, {}, \
+         CAST(SUM(CASE WHEN l.action = 'renouvellement' AND l.category IN ({COUNT_CODES}) THEN l.quantity ELSE 0 END) AS BIGINT) AS renewals \
+         FROM sc CROSS JOIN equip_plan_line l WHERE l.uai = sc.uai AND l.status = 'prevu' AND l.due_date <= ",
+        inv.join(", "),
+        pv.join(", ")
     ));
     q.bind_mut(date);
     q.push_mut(&format!(
-        "), pl_all AS (SELECT uai, category, CAST(SUM(qty) AS BIGINT) AS qty, MAX(qty) AS top FROM pl \
-         WHERE action = 'acquisition' GROUP BY uai, category UNION ALL \
-         SELECT uai, 'terminaux' AS category, CAST(SUM(qty) AS BIGINT) AS qty, MAX(qty) AS top FROM pl \
-         WHERE action = 'acquisition' AND category IN ({TERMINAL_CODES}) GROUP BY uai), \
-         pu AS (SELECT sc.uai, COALESCE(p.pupils, sc.nombre_eleves) AS pupils, p.classes, p.pupils_cm FROM sc \
-         LEFT JOIN equip_pupils p ON p.uai = sc.uai AND {LATEST_PUPILS}), \
-         tg AS ("
+        " GROUP BY l.uai), \
+         school AS (SELECT sc.uai, sc.nom, sc.famille, sc.code_departement, sc.code_academie, sc.collectivite_siren, \
+         sc.search_key, {}, {terminals} AS terminaux, {terminals} + {planned_terminals} AS a_terminaux, \
+         {units} AS units, {planned_units} AS planned, COALESCE(inv.old, 0) AS old, COALESCE(pv.renewals, 0) AS renewals, \
+         COALESCE(p.pupils, sc.nombre_eleves) AS pupils, p.classes, p.pupils_cm \
+         FROM sc LEFT JOIN inv ON inv.uai = sc.uai LEFT JOIN pv ON pv.uai = sc.uai \
+         LEFT JOIN equip_pupils p ON p.uai = sc.uai AND {LATEST_PUPILS}), ev0 AS (",
+        school.join(", ")
     ));
+    let pick = |prefix: &str| {
+        let mut case = format!("CASE n.category WHEN 'terminaux' THEN s.{prefix}terminaux");
+        for (code, col) in COUNT_COLUMNS.iter().chain(LEVEL_COLUMNS.iter()) {
+            case.push_str(&format!(" WHEN '{code}' THEN s.{prefix}{col}"));
+        }
+        case.push_str(" END");
+        case
+    };
+    let evaluated = format!(
+        "SELECT n.id AS need_id, s.uai, {} AS have, {} AS after_plans, \
+         CASE n.rule WHEN 'par-etablissement' THEN n.threshold WHEN 'minimum' THEN n.threshold \
+           WHEN 'par-classe' THEN s.classes * n.threshold \
+           WHEN 'eleves-par-unite' THEN (CASE WHEN n.threshold > 0 THEN (s.pupils + n.threshold - 1) / n.threshold END) \
+           WHEN 'eleves-cm-par-unite' THEN (CASE WHEN n.threshold > 0 THEN (s.pupils_cm + n.threshold - 1) / n.threshold END) \
+         END AS required FROM school s CROSS JOIN equip_need n WHERE ",
+        pick(""),
+        pick("a_")
+    );
     let branches = [
         ("national", None),
         ("academie", Some("code_academie")),
@@ -651,68 +747,47 @@ pub(super) fn gap_ctes(scope: &Scope, date: Date) -> Sql {
         if i > 0 {
             q.push_mut(" UNION ALL ");
         }
-        let on = column.map_or_else(|| "1 = 1".to_owned(), |c| format!("sc.{c} = n.target_code"));
+        // Each school looks its needs up through the index on (target_kind, target_code).
+        let on = column.map_or_else(String::new, |c| format!(" AND n.target_code = s.{c}"));
         q.push_mut(&format!(
-            "SELECT n.id AS need_id, sc.uai FROM equip_need n JOIN sc ON {on} \
-             WHERE n.target_kind = '{kind}' AND (n.famille IS NULL OR n.famille = sc.famille)"
+            "{evaluated}n.target_kind = '{kind}'{on} AND (n.famille IS NULL OR n.famille = s.famille)"
         ));
     }
     q.push_mut(
-        "), ev0 AS (SELECT tg.need_id, tg.uai, COALESCE(c.qty, 0) AS have, \
-         CASE WHEN n.rule = 'minimum' THEN \
-           (CASE WHEN COALESCE(p.top, 0) > COALESCE(c.qty, 0) THEN p.top ELSE COALESCE(c.qty, 0) END) \
-         ELSE COALESCE(c.qty, 0) + COALESCE(p.qty, 0) END AS after_plans, \
-         CASE n.rule WHEN 'par-etablissement' THEN n.threshold WHEN 'minimum' THEN n.threshold \
-           WHEN 'par-classe' THEN pu.classes * n.threshold \
-           WHEN 'eleves-par-unite' THEN (CASE WHEN n.threshold > 0 THEN (pu.pupils + n.threshold - 1) / n.threshold END) \
-           WHEN 'eleves-cm-par-unite' THEN (CASE WHEN n.threshold > 0 THEN (pu.pupils_cm + n.threshold - 1) / n.threshold END) \
-         END AS required, pu.pupils \
-         FROM tg JOIN equip_need n ON n.id = tg.need_id JOIN pu ON pu.uai = tg.uai \
-         LEFT JOIN cur_all c ON c.uai = tg.uai AND c.category = n.category \
-         LEFT JOIN pl_all p ON p.uai = tg.uai AND p.category = n.category), \
-         ev AS (SELECT ev0.*, \
+        "), ev AS (SELECT ev0.*, \
            CASE WHEN required IS NOT NULL AND have >= required THEN 0 ELSE 1 END AS lack_today, \
            CASE WHEN required IS NOT NULL AND after_plans >= required THEN 0 ELSE 1 END AS lack_after FROM ev0), \
          st AS (SELECT uai, COUNT(*) AS needs, MAX(lack_today) AS lack_today, MAX(lack_after) AS lack_after \
-           FROM ev GROUP BY uai), ",
+           FROM ev GROUP BY uai), \
+         standing AS (SELECT school.*, COALESCE(st.needs, 0) AS needs, COALESCE(st.lack_today, 0) AS lack_today, \
+           COALESCE(st.lack_after, 0) AS lack_after FROM school LEFT JOIN st ON st.uai = school.uai) ",
     );
-    q.push_mut(&format!(
-        "un AS (SELECT uai, CAST(SUM(qty) AS BIGINT) AS units, CAST(SUM(old) AS BIGINT) AS old, \
-           CAST(SUM(CASE WHEN category IN ({TERMINAL_CODES}) THEN qty ELSE 0 END) AS BIGINT) AS terminals \
-           FROM cur WHERE category IN ({COUNT_CODES}) GROUP BY uai), \
-         pn AS (SELECT uai, CAST(SUM(CASE WHEN action = 'acquisition' THEN qty ELSE 0 END) AS BIGINT) AS planned, \
-           CAST(SUM(CASE WHEN action = 'renouvellement' THEN qty ELSE 0 END) AS BIGINT) AS renewals \
-           FROM pl WHERE category IN ({COUNT_CODES}) GROUP BY uai), \
-         school AS (SELECT sc.uai, sc.nom, sc.famille, sc.code_departement, sc.collectivite_siren, sc.search_key, \
-           COALESCE(st.needs, 0) AS needs, COALESCE(st.lack_today, 0) AS lack_today, \
-           COALESCE(st.lack_after, 0) AS lack_after, COALESCE(un.units, 0) AS units, \
-           COALESCE(pn.planned, 0) AS planned, COALESCE(un.old, 0) AS old, COALESCE(pn.renewals, 0) AS renewals, \
-           COALESCE(un.terminals, 0) AS terminals, pu.pupils \
-           FROM sc JOIN pu ON pu.uai = sc.uai LEFT JOIN st ON st.uai = sc.uai LEFT JOIN un ON un.uai = sc.uai \
-           LEFT JOIN pn ON pn.uai = sc.uai) "
-    ));
     q
 }
 
-/// Each need's targeted schools and how many lack the equipment, today and after plans.
-pub async fn need_gaps(db: &Db, scope: &Scope, date: Date) -> CoreResult<Vec<NeedGap>> {
-    let q = gap_ctes(scope, date).push(
+/// The statement of [`need_gaps`] (public for the benchmark's query plans).
+pub fn need_gaps_sql(scope: &Scope, date: Date) -> Sql {
+    gap_ctes(scope, date).push(
         "SELECT n.id AS need_id, n.subject_label, n.category, n.rule, n.threshold, \
          COUNT(ev.uai) AS targeted, CAST(COALESCE(SUM(ev.lack_today), 0) AS BIGINT) AS lacking_today, \
          CAST(COALESCE(SUM(ev.lack_after), 0) AS BIGINT) AS lacking_after_plans \
          FROM equip_need n JOIN ev ON ev.need_id = n.id \
          GROUP BY n.id, n.subject_label, n.category, n.rule, n.threshold \
          ORDER BY n.subject_label, n.category, n.id",
-    );
-    db.fetch_all(q).await
+    )
+}
+
+/// Each need's targeted schools and how many lack the equipment, today and after plans.
+pub async fn need_gaps(db: &Db, scope: &Scope, date: Date) -> CoreResult<Vec<NeedGap>> {
+    db.fetch_all(need_gaps_sql(scope, date)).await
 }
 
 /// The per-collectivité summary (schools with a competent collectivité only).
 pub async fn collectivite_gaps(db: &Db, scope: &Scope, date: Date) -> CoreResult<Vec<CollectiviteGap>> {
     let q = gap_ctes(scope, date).push(
         ", budget AS (SELECT l.uai, CAST(SUM(l.budget_cents) AS BIGINT) AS budget, \
-           CAST(SUM(l.cofunded_cents) AS BIGINT) AS cofunded FROM equip_plan_line l JOIN sc ON sc.uai = l.uai \
-           WHERE l.status = 'prevu' AND l.due_date <= ",
+           CAST(SUM(l.cofunded_cents) AS BIGINT) AS cofunded FROM sc CROSS JOIN equip_plan_line l \
+           WHERE l.uai = sc.uai AND l.status = 'prevu' AND l.due_date <= ",
     );
     let mut q = q.bind(date);
     q.push_mut(
@@ -724,11 +799,11 @@ pub async fn collectivite_gaps(db: &Db, scope: &Scope, date: Date) -> CoreResult
          CAST(SUM(CASE WHEN s.needs = 0 AND s.units + s.planned > 0 THEN 1 ELSE 0 END) AS BIGINT) AS equipped_without_project, \
          CAST(SUM(CASE WHEN s.old > s.renewals THEN 1 ELSE 0 END) AS BIGINT) AS to_renew, \
          CAST(SUM(CASE WHEN s.old > s.renewals THEN s.old - s.renewals ELSE 0 END) AS BIGINT) AS old_units, \
-         CAST(SUM(s.terminals) AS BIGINT) AS terminals, \
+         CAST(SUM(s.terminaux) AS BIGINT) AS terminals, \
          CAST(SUM(COALESCE(s.pupils, 0)) AS BIGINT) AS pupils, \
          CAST(COALESCE(SUM(b.budget), 0) AS BIGINT) AS planned_budget_cents, \
          CAST(COALESCE(SUM(b.cofunded), 0) AS BIGINT) AS planned_cofunded_cents \
-         FROM school s JOIN collectivite c ON c.siren = s.collectivite_siren LEFT JOIN budget b ON b.uai = s.uai \
+         FROM standing s JOIN collectivite c ON c.siren = s.collectivite_siren LEFT JOIN budget b ON b.uai = s.uai \
          GROUP BY s.collectivite_siren, c.nom, c.search_key ORDER BY c.search_key, s.collectivite_siren",
     );
     db.fetch_all(q).await
@@ -737,11 +812,11 @@ pub async fn collectivite_gaps(db: &Db, scope: &Scope, date: Date) -> CoreResult
 fn gap_list_body(kind: GapKind) -> &'static str {
     match kind {
         GapKind::CibleSansEquipement | GapKind::EncoreApresPlans => {
-            " FROM ev JOIN school s ON s.uai = ev.uai JOIN equip_need n ON n.id = ev.need_id \
+            " FROM ev JOIN standing s ON s.uai = ev.uai JOIN equip_need n ON n.id = ev.need_id \
              LEFT JOIN collectivite c ON c.siren = s.collectivite_siren WHERE "
         }
         GapKind::EquipeSansProjet | GapKind::ARenouveler => {
-            " FROM school s LEFT JOIN collectivite c ON c.siren = s.collectivite_siren WHERE "
+            " FROM standing s LEFT JOIN collectivite c ON c.siren = s.collectivite_siren WHERE "
         }
     }
 }
@@ -755,7 +830,15 @@ fn gap_list_condition(kind: GapKind) -> &'static str {
     }
 }
 
-/// One page of a gap list, with the total count.
+#[derive(sqlx::FromRow)]
+struct CountedLine {
+    #[sqlx(flatten)]
+    line: GapLine,
+    total_count: i64,
+}
+
+/// One page of a gap list, with the total count (a window count over the same evaluation;
+/// a separate count only when the page is past the end).
 pub async fn gap_lines(
     db: &Db,
     scope: &Scope,
@@ -765,9 +848,6 @@ pub async fn gap_lines(
 ) -> CoreResult<Page<GapLine>> {
     let body = gap_list_body(kind);
     let condition = gap_list_condition(kind);
-    let total = db
-        .fetch_scalar_i64(gap_ctes(scope, date).push(&format!("SELECT COUNT(*){body}{condition}")))
-        .await?;
     let need_columns = match kind {
         GapKind::CibleSansEquipement | GapKind::EncoreApresPlans => {
             "n.id AS need_id, n.subject_label AS need_label, n.category, ev.required, ev.have, ev.after_plans"
@@ -784,11 +864,20 @@ pub async fn gap_lines(
     let mut q = gap_ctes(scope, date).push(&format!(
         "SELECT s.uai, s.nom, s.famille, s.code_departement, s.collectivite_siren, c.nom AS collectivite_nom, \
          {need_columns}, s.units, s.planned AS planned_units, s.old AS old_units, s.renewals AS renewals_planned, \
-         s.pupils{body}{condition} ORDER BY c.search_key, s.search_key, s.uai{order}"
+         s.pupils, COUNT(*) OVER () AS total_count{body}{condition} ORDER BY c.search_key, s.search_key, s.uai{order}"
     ));
     push_page(&mut q, page);
+    let rows: Vec<CountedLine> = db.fetch_all(q).await?;
+    let total = match rows.first() {
+        Some(r) => r.total_count,
+        None if page.page <= 1 => 0,
+        None => {
+            db.fetch_scalar_i64(gap_ctes(scope, date).push(&format!("SELECT COUNT(*){body}{condition}")))
+                .await?
+        }
+    };
     Ok(Page {
-        items: db.fetch_all(q).await?,
+        items: rows.into_iter().map(|r| r.line).collect(),
         total,
         page: page.page,
         per_page: page.per_page,

@@ -93,8 +93,14 @@ async fn check_scope(db: &Db, by: &Principal, scope: &Scope) -> CoreResult<()> {
     if !exists {
         return Err(CoreError::not_found("périmètre", &perimeter));
     }
-    by.check(db, Capability::Read, &perimeter, "périmètre", &perimeter.to_string())
-        .await
+    by.check(
+        db,
+        Capability::Read,
+        &perimeter,
+        "périmètre",
+        &perimeter.to_string(),
+    )
+    .await
 }
 
 /// Whether `by` may declare the inventory of `school` and plan for it: a national
@@ -166,7 +172,11 @@ pub async fn inventory(db: &Db, by: &Principal, uai: &str) -> CoreResult<Invento
         .and_then(|p| per_100_x100(terminals, p.pupils));
     let can_comment = !by.read_only
         && by
-            .can(db, Capability::Write, &Perimeter::Etablissement(school.uai.clone()))
+            .can(
+                db,
+                Capability::Write,
+                &Perimeter::Etablissement(school.uai.clone()),
+            )
             .await?;
     Ok(Inventory {
         version: repo::inventory_version(db, &school.uai).await?,
@@ -222,7 +232,10 @@ fn check_figure(prefix: &str, f: &FigureInput, errors: &mut Vec<FieldError>) -> 
     };
     let negative = |q: Option<i64>| q.is_some_and(|q| q < 0);
     if negative(f.quantity) {
-        errors.push(FieldError::new(field("quantite"), "une quantité ne peut pas être négative"));
+        errors.push(FieldError::new(
+            field("quantite"),
+            "une quantité ne peut pas être négative",
+        ));
     }
     if negative(f.quantity_old) {
         errors.push(FieldError::new(
@@ -231,7 +244,10 @@ fn check_figure(prefix: &str, f: &FigureInput, errors: &mut Vec<FieldError>) -> 
         ));
     }
     if negative(f.response_hours) {
-        errors.push(FieldError::new(field("delaiHeures"), "un délai ne peut pas être négatif"));
+        errors.push(FieldError::new(
+            field("delaiHeures"),
+            "un délai ne peut pas être négatif",
+        ));
     }
     let note = trimmed(&field("note"), f.note.as_deref(), 2_000, errors);
     let category = category?;
@@ -431,7 +447,11 @@ pub async fn comment_school(db: &Db, by: &Principal, uai: &str, body: &str) -> C
     let school = readable_school(db, by, uai).await?;
     if by.read_only
         || !by
-            .can(db, Capability::Write, &Perimeter::Etablissement(school.uai.clone()))
+            .can(
+                db,
+                Capability::Write,
+                &Perimeter::Etablissement(school.uai.clone()),
+            )
             .await?
     {
         return Err(CoreError::Forbidden);
@@ -500,7 +520,10 @@ pub async fn import_itemised(
     as_of: Option<Date>,
     source: Option<&str>,
 ) -> CoreResult<ImportReport> {
-    if !writes_somewhere(by, &[Role::AdministrateurNational, Role::RepresentantCollectivite]) {
+    if !writes_somewhere(
+        by,
+        &[Role::AdministrateurNational, Role::RepresentantCollectivite],
+    ) {
         return Err(CoreError::Forbidden);
     }
     let as_of = check_as_of("date", as_of)?;
@@ -616,9 +639,10 @@ pub async fn import_pupils(db: &Db, by: &Principal, bytes: &[u8]) -> CoreResult<
     for row in parsed.rows {
         let field = format!("ligne {} : Numéro de l'école", row.line);
         let Some(school) = schools.get(&row.uai) else {
-            report
-                .rejected
-                .push(FieldError::new(field, format!("{} est inconnu du référentiel", row.uai)));
+            report.rejected.push(FieldError::new(
+                field,
+                format!("{} est inconnu du référentiel", row.uai),
+            ));
             continue;
         };
         let allowed = if may_declare(by, school) {
@@ -741,7 +765,10 @@ async fn check_line(
         Some(y) => {
             errors.push(FieldError::new(
                 f("annee"),
-                format!("{y} hors des années du plan ({}-{})", plan.first_year, plan.last_year),
+                format!(
+                    "{y} hors des années du plan ({}-{})",
+                    plan.first_year, plan.last_year
+                ),
             ));
             y
         }
@@ -768,11 +795,17 @@ async fn check_line(
     let group = l.group_label.as_deref().map(str::trim).filter(|g| !g.is_empty());
     let uai = match (uai, group) {
         (Some(_), Some(_)) => {
-            errors.push(FieldError::new(f("uai"), "un établissement ou un groupe, pas les deux"));
+            errors.push(FieldError::new(
+                f("uai"),
+                "un établissement ou un groupe, pas les deux",
+            ));
             None
         }
         (None, None) => {
-            errors.push(FieldError::new(f("uai"), "un établissement (UAI) ou un groupe est obligatoire"));
+            errors.push(FieldError::new(
+                f("uai"),
+                "un établissement (UAI) ou un groupe est obligatoire",
+            ));
             None
         }
         (Some(u), None) => match Uai::parse(u) {
@@ -783,7 +816,10 @@ async fn check_line(
             Ok(u) => {
                 let u = u.into_string();
                 match schools.get(&u) {
-                    None => errors.push(FieldError::new(f("uai"), format!("{u} est inconnu du référentiel"))),
+                    None => errors.push(FieldError::new(
+                        f("uai"),
+                        format!("{u} est inconnu du référentiel"),
+                    )),
                     Some(s) if s.collectivite_siren.as_deref() != Some(plan.collectivite_siren.as_str()) => {
                         errors.push(FieldError::new(
                             f("uai"),
@@ -820,7 +856,10 @@ async fn check_line(
     parse_into(LineStatus::parse(status, &f("statut")).map(|_| ()));
     let quantity = match l.quantity {
         Some(q) if q < 0 => {
-            errors.push(FieldError::new(f("quantite"), "une quantité ne peut pas être négative"));
+            errors.push(FieldError::new(
+                f("quantite"),
+                "une quantité ne peut pas être négative",
+            ));
             0
         }
         Some(q) => q,
@@ -832,7 +871,10 @@ async fn check_line(
     let budget = amount(&f("budget"), l.budget.as_deref(), &mut errors);
     let cofunded = amount(&f("cofinance"), l.cofunded.as_deref(), &mut errors);
     if cofunded > budget {
-        errors.push(FieldError::new(f("cofinance"), "la part cofinancée dépasse le budget"));
+        errors.push(FieldError::new(
+            f("cofinance"),
+            "la part cofinancée dépasse le budget",
+        ));
     }
     if status == "livre" && l.delivered_on.is_none() {
         errors.push(FieldError::new(f("livreLe"), "obligatoire pour une ligne livrée"));
@@ -845,7 +887,11 @@ async fn check_line(
         }
     }
     let programme = trimmed(&f("programme"), l.programme.as_deref(), 200, &mut errors);
-    let commitment = l.commitment_id.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let commitment = l
+        .commitment_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
     if let Some(c) = commitment
         && !repo::commitment_of_party(db, c, &plan.collectivite_siren).await?
     {
@@ -911,11 +957,18 @@ async fn check_contract(
         }
     };
     if c.response_hours.is_some_and(|h| h < 0) {
-        errors.push(FieldError::new(f("delaiHeures"), "un délai ne peut pas être négatif"));
+        errors.push(FieldError::new(
+            f("delaiHeures"),
+            "un délai ne peut pas être négatif",
+        ));
     }
     let service_level = trimmed(&f("niveauService"), c.service_level.as_deref(), 200, &mut errors);
     let annual = amount(&f("montantAnnuel"), c.annual.as_deref(), &mut errors);
-    let commitment = c.commitment_id.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let commitment = c
+        .commitment_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
     if let Some(k) = commitment
         && !repo::commitment_of_party(db, k, &plan.collectivite_siren).await?
     {
@@ -1028,7 +1081,10 @@ pub async fn create_plan(db: &Db, by: &Principal, input: &PlanInput) -> CoreResu
         .map_err(|e| CoreError::bad_request("collectivite", e.to_string()))?
         .into_string();
     if territory_repo::find_collectivite(db, &siren).await?.is_none() {
-        return Err(invalid("collectivite", format!("{siren} est absente du référentiel")));
+        return Err(invalid(
+            "collectivite",
+            format!("{siren} est absente du référentiel"),
+        ));
     }
     by.check(
         db,
@@ -1323,7 +1379,10 @@ async fn apply_need(db: &Db, need: &mut Need, input: &NeedInput) -> CoreResult<(
         } else if matches!(famille, "ecole" | "college" | "lycee" | "erea") {
             need.famille = Some(famille.to_owned());
         } else {
-            errors.push(FieldError::new("famille", "ecole, college, lycee, erea (ou vide)"));
+            errors.push(FieldError::new(
+                "famille",
+                "ecole, college, lycee, erea (ou vide)",
+            ));
         }
     }
     if let Some(category) = &input.category {
@@ -1349,14 +1408,20 @@ async fn apply_need(db: &Db, need: &mut Need, input: &NeedInput) -> CoreResult<(
     } else {
         match Category::parse(&need.category, "categorie") {
             Ok(Category::Maintenance) => {
-                errors.push(FieldError::new("categorie", "la maintenance n'est pas un besoin chiffré"));
+                errors.push(FieldError::new(
+                    "categorie",
+                    "la maintenance n'est pas un besoin chiffré",
+                ));
                 None
             }
             Ok(c) => Some(c),
             Err(_) => {
                 errors.push(FieldError::new(
                     "categorie",
-                    format!("« {} » : terminaux, une catégorie comptée, wifi, debit ou ent", need.category),
+                    format!(
+                        "« {} » : terminaux, une catégorie comptée, wifi, debit ou ent",
+                        need.category
+                    ),
                 ));
                 None
             }
@@ -1377,7 +1442,9 @@ async fn apply_need(db: &Db, need: &mut Need, input: &NeedInput) -> CoreResult<(
             }
             if need.threshold < 0 {
                 errors.push(FieldError::new("seuil", "un seuil ne peut pas être négatif"));
-            } else if matches!(rule, NeedRule::ElevesParUnite | NeedRule::ElevesCmParUnite) && need.threshold < 1 {
+            } else if matches!(rule, NeedRule::ElevesParUnite | NeedRule::ElevesCmParUnite)
+                && need.threshold < 1
+            {
                 errors.push(FieldError::new("seuil", "au moins 1 élève par unité"));
             } else if category == Some(Category::Wifi) && need.threshold > 100 {
                 errors.push(FieldError::new("seuil", "100 % au plus"));

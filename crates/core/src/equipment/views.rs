@@ -86,12 +86,12 @@ pub async fn readiness(
     let (select, from, group) = match level {
         ReadinessLevel::Departement => (
             "s.code_departement AS code, g.nom",
-            "FROM school s JOIN departement g ON g.code = s.code_departement",
+            "FROM standing s JOIN departement g ON g.code = s.code_departement",
             "GROUP BY s.code_departement, g.nom ORDER BY s.code_departement",
         ),
         ReadinessLevel::Commune => (
             "e.code_commune AS code, g.nom",
-            "FROM school s JOIN etablissement e ON e.uai = s.uai JOIN commune g ON g.code = e.code_commune",
+            "FROM standing s JOIN etablissement e ON e.uai = s.uai JOIN commune g ON g.code = e.code_commune",
             "GROUP BY e.code_commune, g.nom, g.search_key ORDER BY g.search_key, e.code_commune",
         ),
     };

@@ -376,9 +376,7 @@ pub async fn declare(
             .collect(),
     };
     Ok(Json(
-        equip::declare(&state.db, &p, &uai, version, &input)
-            .await?
-            .into(),
+        equip::declare(&state.db, &p, &uai, version, &input).await?.into(),
     ))
 }
 
@@ -1175,7 +1173,8 @@ pub async fn gaps(
 ) -> ApiResult<Response> {
     let scope = scope_of(q.perimetre.as_deref())?;
     let summary = equip::gap_summary(&state.db, &p, &scope, horizon(q.date)).await?;
-    let collectivites: Vec<EcartCollectiviteDto> = summary.collectivites.into_iter().map(Into::into).collect();
+    let collectivites: Vec<EcartCollectiviteDto> =
+        summary.collectivites.into_iter().map(Into::into).collect();
     match q.format.unwrap_or_default() {
         ExportFormat::Json => Ok(Json(EcartsDto {
             perimetre: equip::scope_perimeter(&summary.scope).to_string(),
@@ -1199,7 +1198,11 @@ pub async fn gaps(
             totaux: summary.totals.into(),
         })
         .into_response()),
-        format => Ok(crate::export::file_response(format, "ecarts-collectivites", &collectivites)?),
+        format => Ok(crate::export::file_response(
+            format,
+            "ecarts-collectivites",
+            &collectivites,
+        )?),
     }
 }
 
