@@ -105,6 +105,11 @@ impl PageCtx {
         }
     }
 
+    /// An amount in euro cents, as `euros` writes it, from a value or a reference.
+    pub fn money(&self, cents: impl Num) -> String {
+        self.euros(&cents.value())
+    }
+
     /// A moment, in UTC, to the minute.
     pub fn datetime(&self, at: &time::OffsetDateTime) -> String {
         let at = at.to_offset(time::UtcOffset::UTC);
@@ -182,6 +187,16 @@ impl PageCtx {
             self.path.starts_with(prefix)
         };
         if here { "page" } else { "false" }
+    }
+
+    /// `aria-current` of the equipment entry, which covers several sections.
+    pub fn eq_current(&self) -> &'static str {
+        let sections = ["/ecarts", "/equipements", "/plans-equipement", "/besoins"];
+        if sections.iter().any(|s| self.path.starts_with(s)) {
+            "page"
+        } else {
+            "false"
+        }
     }
 
     /// The signed-in person's name, for the header.

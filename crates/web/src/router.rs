@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::governance::pages::routes())
         .merge(crate::convention::pages::routes())
         .merge(crate::indicator::pages::routes())
+        .merge(crate::equipment::pages::routes())
         .route("/agenda/{file}", get(crate::governance::api::feed))
         .merge(api)
         .fallback(pages::not_found)

@@ -10,5 +10,6 @@ pub mod import;
 pub mod model;
 pub mod repo;
 pub mod service;
+pub mod views;
 
 pub use model::*;

@@ -651,7 +651,7 @@ const LEVEL_COLUMNS: [(&str, &str); 3] = [("wifi", "wifi"), ("debit", "debit"), 
 /// `ev` each targeted (need, school) evaluated (have, after plans, required, lacking today /
 /// after); `st` each school's standing. Scoped scans start from `sc` (`CROSS JOIN` fixes
 /// that order on SQLite; PostgreSQL plans it freely).
-fn gap_ctes(scope: &Scope, date: Date) -> Sql {
+pub(super) fn gap_ctes(scope: &Scope, date: Date) -> Sql {
     let mut q = Sql::new(
         "WITH sc AS (SELECT e.uai, e.nom, e.famille, e.code_departement, e.code_academie, e.collectivite_siren, \
          e.nombre_eleves, e.search_key FROM etablissement e WHERE e.collectivite_siren IS NOT NULL",

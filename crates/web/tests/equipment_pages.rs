@@ -1,0 +1,444 @@
+//! The equipment pages through the real router (no socket), signed in with session cookies
+//! of the demo's accounts and posting forms as a page of the same origin does, over the
+//! demo's Ille-et-Vilaine, on the engine named by `GOUVERNAIL_TEST_DATABASE`: the gap page's
+//! counts are the service's, the map and the lists are there, the declaration form keeps
+//! what was typed on error and on a concurrent change, and a collectivité cannot post to
+//! another's school.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use gouvernail_core::db::Db;
+use gouvernail_core::equipment::service as equip;
+use gouvernail_core::equipment::{GapKind, Scope};
+use gouvernail_core::identity::{Principal, service as identity};
+use gouvernail_core::territory::import::{self, AnnuaireOptions, NoProgress};
+use gouvernail_core::territory::model::PageRequest;
+use gouvernail_core::testkit::{Seed, TestDb};
+use gouvernail_web::{AppState, WebConfig};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+type E = Box<dyn std::error::Error>;
+
+const SESSION: &str = "__Host-gouvernail_session";
+
+struct Person {
+    principal: Principal,
+    cookie: String,
+}
+
+struct App {
+    router: Router,
+    db: Db,
+    dan: Person,
+    cd35: Person,
+    region: Person,
+    college: String,
+    lycee: String,
+    _t: TestDb,
+}
+
+async fn person(db: &Db, email: &str) -> Result<Person, E> {
+    let user = identity::user_by_email(db, email).await?;
+    let principal = identity::principal(db, &user.id, false)
+        .await?
+        .ok_or("no principal")?;
+    let secret = identity::open_session(db, &user.id).await?;
+    Ok(Person {
+        principal,
+        cookie: format!("{SESSION}={secret}"),
+    })
+}
+
+async fn app() -> Result<App, E> {
+    let t = TestDb::new(Seed::Referential).await?;
+    let db = t.db.clone();
+    let communes = gouvernail_core::demo::seed_communes(&db).await?;
+    let csv = gouvernail_core::demo::fictitious_annuaire(&communes, gouvernail_core::demo::DEMO_SCHOOLS);
+    import::import_annuaire(
+        &db,
+        csv.as_bytes(),
+        AnnuaireOptions { fictitious: true },
+        &NoProgress,
+    )
+    .await?;
+    gouvernail_core::demo::load_demo_accounts(&db).await?;
+    gouvernail_core::demo::load_demo_strategy(&db).await?;
+    gouvernail_core::equipment::demo::load(&db).await?;
+    let schools = gouvernail_core::equipment::demo::schools_35(&db).await?;
+    let first = |f: &str| {
+        schools
+            .iter()
+            .find(|s| s.famille == f)
+            .map(|s| s.uai.clone())
+            .ok_or("school missing")
+    };
+    Ok(App {
+        router: gouvernail_web::router(AppState::new(db.clone(), WebConfig::default())),
+        dan: person(&db, "dan.rennes@demo.gouvernail.fr").await?,
+        cd35: person(&db, "cd35@demo.gouvernail.fr").await?,
+        region: person(&db, "region.bretagne@demo.gouvernail.fr").await?,
+        college: first("college")?,
+        lycee: first("lycee")?,
+        db,
+        _t: t,
+    })
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+async fn send(app: &App, req: Request<Body>) -> Result<Answer, E> {
+    let response = app.router.clone().oneshot(req).await?;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok(Answer {
+        status,
+        location,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+async fn get(app: &App, who: &Person, uri: &str) -> Result<Answer, E> {
+    let req = Request::builder()
+        .uri(uri)
+        .header(header::COOKIE, &who.cookie)
+        .header(header::ACCEPT_LANGUAGE, "fr")
+        .body(Body::empty())?;
+    send(app, req).await
+}
+
+fn encode(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else if b == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn post(app: &App, who: &Person, uri: &str, form: &[(&str, &str)]) -> Result<Answer, E> {
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let req = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::COOKIE, &who.cookie)
+        .header(header::ACCEPT_LANGUAGE, "fr")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))?;
+    send(app, req).await
+}
+
+/// The text of the element with this id (up to its next tag).
+fn text_of<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let start = html.find(&format!("id=\"{id}\""))?;
+    let rest = &html[start..];
+    let open = rest.find('>')? + 1;
+    let close = rest[open..].find('<')?;
+    Some(rest[open..open + close].trim())
+}
+
+#[tokio::test]
+async fn the_gap_page_shows_the_service_s_counts_the_lists_and_the_map() -> Result<(), E> {
+    let app = app().await?;
+    let page = get(&app, &app.dan, "/ecarts?perimetre=departement:35").await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body.matches("<h1").count(), 1);
+
+    // The counts are the service's, for the same perimeter and the page's horizon.
+    let date_start = page.body.find("id=\"f-date\"").ok_or("no date field")?;
+    let value = &page.body[date_start..];
+    let v = value.find("value=\"").ok_or("no date")? + 7;
+    let date = time::Date::parse(
+        &value[v..v + 10],
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )?;
+    let scope = Scope::Departement("35".into());
+    let summary = equip::gap_summary(&app.db, &app.dan.principal, &scope, date).await?;
+    let t = &summary.totals;
+    assert!(t.lacking_today > 0 && t.equipped_without_project > 0, "{t:?}");
+    for (id, n) in [
+        ("count-targeted", t.targeted),
+        ("count-lacking-today", t.lacking_today),
+        ("count-lacking-after", t.lacking_after_plans),
+        ("count-without-project", t.equipped_without_project),
+        ("count-to-renew", t.to_renew),
+    ] {
+        assert_eq!(text_of(&page.body, id), Some(n.to_string().as_str()), "{id}");
+    }
+    // Each list's badge is its total; the first lines are links to the schools' pages.
+    for kind in GapKind::ALL {
+        let list = equip::gap_list(
+            &app.db,
+            &app.dan.principal,
+            &scope,
+            date,
+            *kind,
+            PageRequest { page: 1, per_page: 1 },
+        )
+        .await?;
+        let section = format!("id=\"liste-{}\"", kind.as_str());
+        let at = page.body.find(&section).ok_or("list missing")?;
+        let badge = &page.body[at..];
+        let b = badge.find("fr-badge fr-badge--sm\">").ok_or("no badge")? + 23;
+        let end = badge[b..].find('<').ok_or("no badge end")?;
+        assert_eq!(&badge[b..b + end], list.total.to_string(), "{}", kind.as_str());
+        if let Some(line) = list.items.first() {
+            assert!(page.body.contains(&format!("href=\"/equipements/{}\"", line.uai)));
+        }
+    }
+    // The map of the département, its text alternative and its data table; the per-commune
+    // table and the per-collectivité summary beside it.
+    assert!(page.body.contains("<svg") && page.body.contains("role=\"img\""));
+    assert!(
+        page.body.contains("Ille-et-Vilaine (35)"),
+        "the map's table names 35"
+    );
+    assert!(page.body.contains("id=\"readiness-table\""));
+    assert!(page.body.contains("id=\"collectivite-summary\""));
+    for c in &summary.collectivites {
+        let escaped = c.nom.replace('&', "&#38;").replace('\'', "&#39;");
+        assert!(
+            page.body.contains(&format!("<th scope=\"row\">{escaped}</th>")),
+            "{}",
+            c.nom
+        );
+    }
+    assert!(
+        page.body
+            .contains("href=\"/api/v1/ecarts?perimetre=departement%3A35"),
+        "export links"
+    );
+
+    // The académie's view: a map by département; the national view answers too.
+    let academie = get(&app, &app.dan, "/ecarts?perimetre=academie:14").await?;
+    assert_eq!(academie.status, StatusCode::OK);
+    assert!(
+        academie
+            .body
+            .contains(&format!("id=\"count-targeted\">{}<", t.targeted))
+            || t.targeted == 0
+    );
+    let bad = get(&app, &app.dan, "/ecarts?perimetre=nulle-part").await?;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_pages_render_for_the_demo_s_ille_et_vilaine() -> Result<(), E> {
+    let app = app().await?;
+    for uri in [
+        "/ecarts",
+        "/plans-equipement",
+        "/besoins",
+        "/equipements/imports",
+        &format!("/equipements/{}", app.college),
+        &format!("/equipements/{}", app.lycee),
+    ] {
+        let page = get(&app, &app.dan, uri).await?;
+        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.body);
+        assert_eq!(page.body.matches("<h1").count(), 1, "{uri}");
+        assert!(page.body.contains("id=\"nav-equipement\""), "{uri}");
+    }
+    // The DAN reads the school and comments, but does not declare.
+    let school = get(&app, &app.dan, &format!("/equipements/{}", app.college)).await?;
+    assert!(!school.body.contains("id=\"declaration-form\""));
+    assert!(school.body.contains("id=\"comment-form\""));
+    assert!(school.body.contains("id=\"school-terminals\""));
+    // The plans: the Département's, with its lines, totals and contract, editable by it.
+    let plans = get(&app, &app.cd35, "/plans-equipement").await?;
+    let own = equip::plans(&app.db, &app.cd35.principal, Some("223500018")).await?;
+    let id = own.first().map(|(p, _)| p.id.clone()).ok_or("no plan")?;
+    assert!(plans.body.contains(&format!("href=\"/plans-equipement/{id}\"")));
+    let plan = get(&app, &app.cd35, &format!("/plans-equipement/{id}")).await?;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.body);
+    assert!(plan.body.contains("id=\"plan-form\""));
+    assert!(plan.body.contains("id=\"plan-contracts-table\""));
+    assert!(plan.body.contains("000 €"), "exact budgets in euros");
+    // The Région reads nothing of the Département's plan it could edit.
+    let region = get(&app, &app.region, &format!("/plans-equipement/{id}")).await?;
+    assert!(!region.body.contains("id=\"plan-form\"") || region.status != StatusCode::OK);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_collectivite_declares_its_college_and_the_form_keeps_what_was_typed() -> Result<(), E> {
+    let app = app().await?;
+    let uri = format!("/equipements/{}", app.college);
+    let page = get(&app, &app.cd35, &uri).await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"declaration-form\""));
+    let version = equip::inventory(&app.db, &app.cd35.principal, &app.college)
+        .await?
+        .version;
+    let v = version.to_string();
+
+    // A negative quantity: 422, named in the summary and beside the field, input kept.
+    let bad = post(
+        &app,
+        &app.cd35,
+        &uri,
+        &[
+            ("version", &v),
+            ("source", "Recensement de test"),
+            ("q-tablette", "-4"),
+            ("q-classe-mobile", "3"),
+        ],
+    )
+    .await?;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("id=\"form-error\""));
+    assert!(bad.body.contains("href=\"#f-q-tablette\""), "{}", bad.body);
+    assert!(bad.body.contains("value=\"-4\"") && bad.body.contains("value=\"Recensement de test\""));
+    // Not a number: named too.
+    let nan = post(
+        &app,
+        &app.cd35,
+        &uri,
+        &[("version", &v), ("q-tablette", "beaucoup")],
+    )
+    .await?;
+    assert_eq!(nan.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nan.body.contains("value=\"beaucoup\""));
+    // A stale version: 409, input kept.
+    let stale = post(
+        &app,
+        &app.cd35,
+        &uri,
+        &[("version", &(version + 5).to_string()), ("q-classe-mobile", "3")],
+    )
+    .await?;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("id=\"f-q-classe-mobile\"") && stale.body.contains("value=\"3\""));
+    assert_eq!(
+        equip::inventory(&app.db, &app.cd35.principal, &app.college)
+            .await?
+            .version,
+        version,
+        "nothing written"
+    );
+
+    // The good declaration: redirected to the page, which shows it.
+    let ok = post(
+        &app,
+        &app.cd35,
+        &uri,
+        &[
+            ("version", &v),
+            ("source", "Recensement de test"),
+            ("q-classe-mobile", "3"),
+            ("old-classe-mobile", "0"),
+            ("bande", "100-1000"),
+            ("mainteneur", "prestataire"),
+            ("delai", "24"),
+        ],
+    )
+    .await?;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert!(ok.location.as_deref().is_some_and(|l| l.starts_with(&uri)));
+    let inv = equip::inventory(&app.db, &app.cd35.principal, &app.college).await?;
+    assert_eq!(inv.version, version + 1);
+    let mobile = inv
+        .current
+        .iter()
+        .find(|d| d.category == "classe-mobile")
+        .ok_or("missing")?;
+    assert_eq!(
+        (mobile.quantity, mobile.source.as_str()),
+        (Some(3), "Recensement de test")
+    );
+    let shown = get(&app, &app.cd35, &uri).await?;
+    assert!(shown.body.contains("Recensement de test"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_collectivite_cannot_post_to_another_s_school_through_the_pages() -> Result<(), E> {
+    let app = app().await?;
+    let before = equip::inventory(&app.db, &app.region.principal, &app.lycee).await?;
+    let uri = format!("/equipements/{}", app.lycee);
+    // The Département does not see the Région's lycée, let alone declare for it.
+    let page = get(&app, &app.cd35, &uri).await?;
+    assert!(
+        matches!(page.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{}",
+        page.status
+    );
+    let posted = post(
+        &app,
+        &app.cd35,
+        &uri,
+        &[("version", &before.version.to_string()), ("q-poste-fixe", "1")],
+    )
+    .await?;
+    assert!(
+        matches!(posted.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{}",
+        posted.status
+    );
+    // The DAN reads the lycée but is not its collectivité: refused, nothing written.
+    let dan = post(
+        &app,
+        &app.dan,
+        &uri,
+        &[("version", &before.version.to_string()), ("q-poste-fixe", "1")],
+    )
+    .await?;
+    assert_eq!(dan.status, StatusCode::FORBIDDEN, "{}", dan.body);
+    let after = equip::inventory(&app.db, &app.region.principal, &app.lycee).await?;
+    assert_eq!(after.version, before.version);
+    assert_eq!(after.current, before.current);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_import_shows_each_refused_line_and_field() -> Result<(), E> {
+    let app = app().await?;
+    let csv = format!(
+        "uai;categorie;quantite\r\n{c};tablette;12\r\n{l};tablette;3\r\n0000000A;tablette;1\r\n{c};tablette;-2\r\n",
+        c = app.college,
+        l = app.lycee
+    );
+    let report = post(
+        &app,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[("date", ""), ("source", "GLPI"), ("contenu", &csv)],
+    )
+    .await?;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(text_of(&report.body, "report-lines"), Some("4"));
+    assert_eq!(text_of(&report.body, "report-accepted"), Some("1"));
+    assert!(report.body.contains("ligne 3 : uai"), "{}", report.body);
+    assert!(report.body.contains("ligne 5 : quantite"), "{}", report.body);
+    // An empty file is named, the rest of the form kept.
+    let empty = post(
+        &app,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[("source", "GLPI"), ("contenu", "")],
+    )
+    .await?;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("href=\"#f-contenu\"") && empty.body.contains("value=\"GLPI\""));
+    Ok(())
+}
