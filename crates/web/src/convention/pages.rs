@@ -1244,11 +1244,53 @@ struct RegisterPage {
     q: ConventionsQuery,
     items: Vec<ConventionSummary>,
     departements: Vec<DeptRow>,
+    /// The SVG map of `departements` (its data is the table printed beside it).
+    map_svg: String,
     all_departements: Vec<(String, String)>,
     kinds: &'static [ConventionKind],
     statuses: &'static [ConventionStatus],
     export_query: String,
     message: Option<String>,
+}
+
+/// The map of France of the conventions in force: each département coloured by whether a
+/// commitment is late, the share kept written in its tile.
+fn departements_map(ctx: &PageCtx, rows: &[DeptRow]) -> String {
+    use crate::charts::Bucket;
+    use crate::charts::map::{Tile, departement_map};
+    let tiles: Vec<Tile> = rows
+        .iter()
+        .map(|d| Tile {
+            code: d.code.clone(),
+            label: format!(
+                "{} : {} {}, {}",
+                d.label,
+                d.in_force,
+                ctx.t("conv-in-force"),
+                percent(&d.compliance)
+            ),
+            value_text: d
+                .value()
+                .map_or_else(|| d.in_force.to_string(), |p| format!("{p} %")),
+            class: match d.status {
+                "en-retard" => Bucket::Bad,
+                "a-jour" => Bucket::Good,
+                _ => Bucket::Neutral,
+            },
+        })
+        .collect();
+    let legend = [
+        (Bucket::Good, ctx.t("conv-map-ok")),
+        (Bucket::Bad, ctx.t("conv-map-late")),
+        (Bucket::Neutral, ctx.t("conv-map-nodue")),
+    ];
+    departement_map(
+        ctx.lang,
+        &ctx.t("conv-map-title"),
+        &ctx.t("conv-map-desc"),
+        &tiles,
+        &legend,
+    )
 }
 
 /// The DSFR badge of a convention's status.
@@ -1306,6 +1348,7 @@ async fn register_page(
     let departements = by_departement(&state.db, &items)
         .await
         .map_err(|e| ctx.error(e))?;
+    let map_svg = departements_map(&ctx, &departements);
     let all_departements = territory::list_departements(&state.db, None)
         .await
         .map_err(|e| ctx.error(e))?
@@ -1334,6 +1377,7 @@ async fn register_page(
         q,
         items,
         departements,
+        map_svg,
         all_departements,
         kinds: ConventionKind::ALL,
         statuses: ConventionStatus::ALL,
