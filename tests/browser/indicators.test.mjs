@@ -75,7 +75,10 @@ test('the national dashboard, maps, campaign heatmap and report pack; a DAN ente
   const dan = await browser.newContext();
   const p2 = await dan.newPage();
   await signIn(p2, base, 'dan.rennes@demo.gouvernail.fr');
-  await p2.goto(`${base}/indicateurs/ENS-FORMES/saisie?perimetre=academie:14&periode=2025-2026`);
+  // The demo's current school year (it starts on 1 September).
+  const now = new Date();
+  const start = now.getUTCMonth() >= 8 ? now.getUTCFullYear() : now.getUTCFullYear() - 1;
+  await p2.goto(`${base}/indicateurs/ENS-FORMES/saisie?perimetre=academie:14&periode=${start}-${start + 1}`);
   await assertAccessible(p2);
   await p2.locator('#f-valeur').fill('mille deux cents');
   await submit(p2, p2.locator('#entry-submit'));

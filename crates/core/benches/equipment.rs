@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use gouvernail_core::audit::Actor;
 use gouvernail_core::db::{Db, Sql, Value};
 use gouvernail_core::equipment::service as equip;
+use gouvernail_core::equipment::views::ReadinessLevel;
 use gouvernail_core::equipment::*;
 use gouvernail_core::identity::service::{self as identity, NewAssignment};
 use gouvernail_core::identity::{Perimeter, Role};
@@ -166,6 +167,9 @@ async fn main() -> Result<(), Error> {
     .await?;
     let mut tx = db.begin().await?;
     repo::upsert_pupils(&mut tx, &pupils, None, now).await?;
+    // The pivot the service writes with each declaration, written once for the bulk load.
+    let uais: Vec<String> = schools.iter().map(|s| s.uai.clone()).collect();
+    repo::refresh_figures(&mut tx, &uais).await?;
     tx.commit().await?;
     // Plans: one per collectivité with lines, a line for one school in three.
     let mut plans: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
@@ -346,20 +350,12 @@ async fn main() -> Result<(), Error> {
         schools.len(),
         started.elapsed()
     );
-    if std::env::var("EQUIP_EXPLAIN").is_ok()
-        && let gouvernail_core::db::Db::Sqlite(_) = db
-    {
-        let _ = std::fs::remove_file("/tmp/equip_bench.sqlite");
-        db.execute(Sql::new("VACUUM INTO '/tmp/equip_bench.sqlite'"))
-            .await?;
-        let sql = repo::need_gaps_sql(&Scope::National, date!(2028 - 12 - 31));
-        std::fs::write("/tmp/equip_need_gaps.sql", sql.text())?;
-    }
     let academie = Scope::Academie("14".into());
     let horizon = date!(2028 - 12 - 31);
     for (label, scope) in [("académie de Rennes", academie), ("France", Scope::National)] {
         let mut summary = Vec::new();
         let mut list = Vec::new();
+        let mut map = Vec::new();
         let mut seen = (0, 0);
         for _ in 0..rounds {
             let t0 = Instant::now();
@@ -376,13 +372,26 @@ async fn main() -> Result<(), Error> {
             )
             .await?;
             list.push(t1.elapsed());
+            let t2 = Instant::now();
+            let by_departement = gouvernail_core::equipment::views::readiness(
+                db,
+                &admin,
+                &scope,
+                horizon,
+                ReadinessLevel::Departement,
+            )
+            .await?;
+            map.push(t2.elapsed());
             seen = (s.totals.schools, page.total);
+            assert!(!by_departement.is_empty());
         }
         let (m, x) = median(summary);
         let (lm, lx) = median(list);
+        let (rm, rx) = median(map);
         println!(
             "{label}: {} schools, {} (school, need) gaps — summary median {m:.1?} (max {x:.1?}); \
-             first page of the list median {lm:.1?} (max {lx:.1?})",
+             first page of the list median {lm:.1?} (max {lx:.1?}); readiness by département median \
+             {rm:.1?} (max {rx:.1?})",
             seen.0, seen.1
         );
     }

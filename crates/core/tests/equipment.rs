@@ -634,3 +634,181 @@ async fn real_pupil_counts_give_terminals_per_100_pupils_per_school_and_departem
     );
     Ok(())
 }
+
+/// The inventory feeds the computed indicators: computed for every school, left alone when
+/// unchanged, followed by each declaration, consolidated as the ratio of the sums that this
+/// test computes from the raw declarations and pupil counts.
+#[tokio::test]
+async fn the_inventory_feeds_the_computed_indicators_at_every_level() -> Result<(), E> {
+    use gouvernail_core::indicator::consolidate::{ConsolidationQuery, consolidate};
+    use gouvernail_core::indicator::{Dec, IndicatorInput, SCALE, computed, school_year_of, service as ind};
+    let t = demo_db().await?;
+    let db = &t.db;
+    let admin = demo_principal(db, "admin@demo.gouvernail.fr").await?;
+    let cd35 = demo_principal(db, "cd35@demo.gouvernail.fr").await?;
+    let indicator = |code: &str, level: &str, formula: &str| IndicatorInput {
+        code: Some(code.into()),
+        label: Some(format!("Indicateur {code}")),
+        direction: Some("hausse".into()),
+        kind: Some("ratio".into()),
+        aggregation: Some("ratio-des-sommes".into()),
+        periodicity: Some("annee-scolaire".into()),
+        source: Some("inventaire-collectivite".into()),
+        capture_level: Some(level.into()),
+        factor: Some(100),
+        formula: Some(formula.into()),
+        ..Default::default()
+    };
+    // A formula computes school by school: not for an indicator captured per académie.
+    let r = ind::create_indicator(db, &admin, &indicator("INV-A", "academie", "salles-wifi")).await;
+    assert!(
+        matches!(&r, Err(CoreError::Validation(f)) if f.iter().any(|e| e.field == "formule")),
+        "{r:?}"
+    );
+    ind::create_indicator(
+        db,
+        &admin,
+        &indicator("INV-T", "etablissement", "terminaux-pour-100-eleves"),
+    )
+    .await?;
+    let day = equip::today();
+    let period = school_year_of(day);
+    let written = computed::recompute(db, &admin, "INV-T", day).await?;
+    assert!(written > 10, "{written}");
+    assert_eq!(
+        computed::recompute(db, &admin, "INV-T", day).await?,
+        0,
+        "unchanged: left alone"
+    );
+    let r = computed::recompute(db, &cd35, "INV-T", day).await;
+    assert!(matches!(r, Err(CoreError::Forbidden)), "{r:?}");
+
+    // Σ terminals and Σ pupils of Ille-et-Vilaine, from the raw rows.
+    let expected = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let figures: Vec<RawFigure> = db
+                .fetch_all(Sql::new(
+                    "SELECT d.uai, d.category, d.quantity, d.quantity_old FROM equip_declaration d \
+                     JOIN etablissement e ON e.uai = d.uai WHERE e.code_departement = '35' AND d.superseded_at IS NULL",
+                ))
+                .await?;
+            let pupils: Vec<RawPupils> = db
+                .fetch_all(Sql::new(
+                    "SELECT uai, school_year, classes, pupils, pupils_cm FROM equip_pupils",
+                ))
+                .await?;
+            let schools: Vec<RawSchool> = db
+                .fetch_all(Sql::new(
+                    "SELECT uai, famille, code_academie, collectivite_siren, nombre_eleves FROM etablissement \
+                     WHERE code_departement = '35'",
+                ))
+                .await?;
+            let mut terminals: BTreeMap<String, i64> = BTreeMap::new();
+            for f in figures
+                .iter()
+                .filter(|f| TERMINALS.contains(&f.category.as_str()))
+            {
+                *terminals.entry(f.uai.clone()).or_default() += f.quantity.unwrap_or(0);
+            }
+            let mut latest: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+            for p in pupils {
+                let e = latest.entry(p.uai.clone()).or_insert((p.school_year, p.pupils));
+                if p.school_year >= e.0 {
+                    *e = (p.school_year, p.pupils);
+                }
+            }
+            let (mut num, mut den, mut n) = (0_i64, 0_i64, 0_i64);
+            for s in schools {
+                let Some(t) = terminals.get(&s.uai) else { continue };
+                let p = latest.get(&s.uai).map(|l| l.1).or(s.nombre_eleves).unwrap_or(0);
+                if p > 0 {
+                    num += t;
+                    den += p;
+                    n += 1;
+                }
+            }
+            Ok::<_, E>((num, den, n))
+        }
+    };
+    let figure = |db: Db, period: String| async move {
+        let admin = demo_principal(&db, "admin@demo.gouvernail.fr").await?;
+        Ok::<_, E>(
+            consolidate(
+                &db,
+                &admin,
+                &ConsolidationQuery {
+                    indicator: "INV-T".into(),
+                    period,
+                    perimeter: Some("departement:35".into()),
+                    child_level: None,
+                    validated_only: false,
+                },
+            )
+            .await?
+            .figure,
+        )
+    };
+    let (num, den, n) = expected(db).await?;
+    assert!(n > 10 && den > 0, "{n} schools");
+    let f = figure(db.clone(), period.clone()).await?;
+    assert_eq!(f.sources, n);
+    assert_eq!(f.numerator, Some(Dec(num * SCALE)));
+    assert_eq!(f.denominator, Some(Dec(den * SCALE)));
+    assert_eq!(f.value, Dec::ratio(num, den, 100));
+
+    // A declaration moves its school's value in the same transaction, and the figure above.
+    let college = gouvernail_core::equipment::demo::schools_35(db)
+        .await?
+        .into_iter()
+        .find(|s| s.famille == "college")
+        .ok_or("no collège")?;
+    let before = equip::inventory(db, &cd35, &college.uai).await?;
+    equip::declare(
+        db,
+        &cd35,
+        &college.uai,
+        before.version,
+        &DeclarationInput {
+            as_of: Some(day),
+            source: None,
+            figures: vec![FigureInput {
+                category: "poste-fixe".into(),
+                quantity: Some(500),
+                ..FigureInput::default()
+            }],
+        },
+    )
+    .await?;
+    #[derive(sqlx::FromRow)]
+    struct V {
+        numerator_e4: Option<i64>,
+        provenance: String,
+        status: String,
+    }
+    let v: V = db
+        .fetch_optional(
+            Sql::new(
+                "SELECT v.numerator_e4, v.provenance, v.status FROM ind_value v \
+                 JOIN ind_indicator i ON i.id = v.indicator_id WHERE i.code = 'INV-T' AND v.period = ",
+            )
+            .bind(period.as_str())
+            .push(" AND v.perimeter_code = ")
+            .bind(college.uai.as_str()),
+        )
+        .await?
+        .ok_or("no computed value for the collège")?;
+    let terminals_now: i64 = equip::inventory(db, &cd35, &college.uai)
+        .await?
+        .current
+        .iter()
+        .filter(|d| TERMINALS.contains(&d.category.as_str()))
+        .map(|d| d.quantity.unwrap_or(0))
+        .sum();
+    assert_eq!(v.numerator_e4, Some(terminals_now * SCALE));
+    assert_eq!((v.provenance.as_str(), v.status.as_str()), ("calcul", "saisie"));
+    let (num, den, _) = expected(db).await?;
+    let f = figure(db.clone(), period).await?;
+    assert_eq!(f.value, Dec::ratio(num, den, 100));
+    Ok(())
+}

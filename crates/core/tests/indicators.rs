@@ -695,10 +695,11 @@ async fn the_demo_has_figures_for_every_academie_and_a_campaign_in_progress() ->
     )
     .await?
     .ok_or("admin")?;
+    let years = gouvernail_core::indicator::demo::years(gouvernail_core::indicator::service::today());
     for (code, period) in [
-        ("TERM-100-ELEVES", "2024-2025"),
-        ("PIX-CERTIFIES", "2021-2022"),
-        ("SOCLE-ECOLES", "2022-2023"),
+        ("TERM-100-ELEVES", years[3].as_str()),
+        ("PIX-CERTIFIES", years[0].as_str()),
+        ("SOCLE-ECOLES", years[1].as_str()),
     ] {
         let c = consolidate(
             db,

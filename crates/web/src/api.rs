@@ -330,6 +330,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::indicator::api::set_links))
         .routes(routes!(crate::indicator::api::set_target))
         .routes(routes!(crate::indicator::api::lock_period))
+        .routes(routes!(crate::indicator::api::compute))
         .routes(routes!(crate::indicator::api::consolidation))
         .routes(routes!(crate::indicator::api::series))
         .routes(routes!(

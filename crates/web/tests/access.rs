@@ -591,6 +591,8 @@ async fn ind_world(
                 capture_level: Some(level.into()),
                 factor: Some(100),
                 public: Some(true),
+                // The school ratio is computed from the inventories (its `calcul` operation).
+                formula: (code == "ACC-TERM").then(|| "terminaux-pour-100-eleves".into()),
                 ..Default::default()
             },
         )
@@ -1964,6 +1966,9 @@ async fn cases(w: &World, op: &str, role: Option<&'static str>) -> Result<Option
                 ),
                 writes_national(role),
             )
+        }
+        "POST /api/v1/indicateurs/{code}/calcul" => {
+            one("/api/v1/indicateurs/ACC-TERM/calcul", None, writes_national(role))
         }
         "PUT /api/v1/indicateurs/{code}/liens" => one(
             "/api/v1/indicateurs/ACC-TERM/liens",

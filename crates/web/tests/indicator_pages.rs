@@ -113,6 +113,7 @@ async fn world() -> Result<World, E> {
             green: Some("30".into()),
             red: Some("15".into()),
             public: Some(true),
+            formula: None,
         },
     )
     .await?;

@@ -461,6 +461,37 @@ impl Db {
         ))
     }
 
+    /// Runs a statement and hands its rows to `each` one at a time, as the engine streams
+    /// them: for reads over a whole perimeter (tens of thousands of rows) that fold the rows
+    /// into a small answer without holding them in memory. The first error stops the read.
+    pub async fn for_each<T: Row>(
+        &self,
+        q: Sql,
+        mut each: impl FnMut(T) -> CoreResult<()> + Send,
+    ) -> CoreResult<()> {
+        use futures_util::TryStreamExt;
+        let Sql { text, args } = q;
+        let lite = |text: String| sqlite_text(text, args.len());
+        on_engine!(
+            self.target(),
+            |p| {
+                let mut rows =
+                    bind_values!(sqlx::query_as::<Sqlite, T>(AssertSqlSafe(lite(text))), args).fetch(p);
+                while let Some(row) = rows.try_next().await? {
+                    each(row)?;
+                }
+            },
+            |p| {
+                let mut rows =
+                    bind_values!(sqlx::query_as::<Postgres, T>(AssertSqlSafe(text)), args).fetch(p);
+                while let Some(row) = rows.try_next().await? {
+                    each(row)?;
+                }
+            }
+        );
+        Ok(())
+    }
+
     /// Runs a statement that returns at most one row.
     pub async fn fetch_optional<T: Row>(&self, q: Sql) -> CoreResult<Option<T>> {
         let Sql { text, args } = q;

@@ -1,7 +1,7 @@
 //! SQL of the equipment domain: inventories, pupil counts, plans, needs, comments, and the
 //! gap analysis, computed by aggregates over the perimeter's schools (never loaded whole).
 
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::db::{Db, MAX_BIND, Sql, Tx, Value};
 use crate::error::CoreResult;
@@ -233,6 +233,59 @@ pub async fn latest_pupils(db: &Db, uai: &str) -> CoreResult<Option<Pupils>> {
     )
     .await
 }
+
+// --- Current figures (`equip_figures`) ---------------------------------------------------------
+
+/// The pivot of the current declarations of the schools `d` reads (one row per school).
+const FIGURES_PIVOT: &str = "SELECT uai, \
+     MAX(CASE WHEN category = 'poste-fixe' THEN quantity END) AS poste_fixe, \
+     MAX(CASE WHEN category = 'poste-mobile' THEN quantity END) AS poste_mobile, \
+     MAX(CASE WHEN category = 'tablette' THEN quantity END) AS tablette, \
+     MAX(CASE WHEN category = 'equipement-individuel' THEN quantity END) AS equipement_individuel, \
+     MAX(CASE WHEN category = 'ecran-interactif' THEN quantity END) AS ecran_interactif, \
+     MAX(CASE WHEN category = 'videoprojecteur' THEN quantity END) AS videoprojecteur, \
+     MAX(CASE WHEN category = 'classe-mobile' THEN quantity END) AS classe_mobile, \
+     MAX(CASE WHEN category = 'wifi' THEN quantity END) AS wifi, \
+     MAX(CASE WHEN category = 'debit' THEN quantity END) AS debit, \
+     MAX(CASE WHEN category = 'ent' THEN quantity END) AS ent, \
+     CAST(SUM(CASE WHEN category IN (";
+
+/// Rewrites the `equip_figures` rows of `uais` from their current declarations and latest
+/// pupil counts, in the transaction that changed them (a school with neither loses its row).
+pub async fn refresh_figures(tx: &mut Tx, uais: &[String]) -> CoreResult<()> {
+    // Each chunk binds its list three times.
+    for chunk in uais.chunks(MAX_BIND / 3) {
+        let list = || chunk.iter().map(String::as_str);
+        tx.execute(Sql::new("DELETE FROM equip_figures WHERE uai IN ").bind_tuple(list()))
+            .await?;
+        let q = Sql::new(
+            "INSERT INTO equip_figures (uai, poste_fixe, poste_mobile, tablette, equipement_individuel, \
+             ecran_interactif, videoprojecteur, classe_mobile, wifi, debit, ent, old_units, school_year, classes, \
+             pupils, pupils_cm) \
+             SELECT u.uai, d.poste_fixe, d.poste_mobile, d.tablette, d.equipement_individuel, d.ecran_interactif, \
+             d.videoprojecteur, d.classe_mobile, d.wifi, d.debit, d.ent, COALESCE(d.old_units, 0), \
+             p.school_year, p.classes, p.pupils, p.pupils_cm \
+             FROM (SELECT uai FROM equip_declaration WHERE superseded_at IS NULL AND uai IN ",
+        )
+        .bind_tuple(list())
+        .push(" UNION SELECT uai FROM equip_pupils WHERE uai IN ")
+        .bind_tuple(list())
+        .push(&format!(
+            ") u LEFT JOIN ({FIGURES_PIVOT}{COUNT_CODES}) THEN COALESCE(quantity_old, 0) ELSE 0 END) AS BIGINT) AS old_units \
+             FROM equip_declaration WHERE superseded_at IS NULL AND uai IN "
+        ))
+        .bind_tuple(list())
+        .push(&format!(
+            " GROUP BY uai) d ON d.uai = u.uai LEFT JOIN equip_pupils p ON p.uai = u.uai AND {LATEST_PUPILS_OF_U}"
+        ));
+        tx.execute(q).await?;
+    }
+    Ok(())
+}
+
+/// The latest pupil row of the school `u`.
+const LATEST_PUPILS_OF_U: &str =
+    "p.school_year = (SELECT MAX(q.school_year) FROM equip_pupils q WHERE q.uai = u.uai)";
 
 // --- Scopes -----------------------------------------------------------------------------------
 
@@ -625,261 +678,4 @@ pub async fn comments(db: &Db, column: CommentOn<'_>) -> CoreResult<Vec<Comment>
 pub enum CommentOn<'a> {
     School(&'a str),
     Plan(&'a str),
-}
-
-// --- Gap analysis -----------------------------------------------------------------------------
-
-/// The count categories: (stored code, SQL column name).
-const COUNT_COLUMNS: [(&str, &str); 7] = [
-    ("poste-fixe", "poste_fixe"),
-    ("poste-mobile", "poste_mobile"),
-    ("tablette", "tablette"),
-    ("equipement-individuel", "equipement_individuel"),
-    ("ecran-interactif", "ecran_interactif"),
-    ("videoprojecteur", "videoprojecteur"),
-    ("classe-mobile", "classe_mobile"),
-];
-/// The level categories (a value, not a count): code and column.
-const LEVEL_COLUMNS: [(&str, &str); 3] = [("wifi", "wifi"), ("debit", "debit"), ("ent", "ent")];
-
-/// The common table expressions of the gap analysis for `scope` on `date`, one row per
-/// school then one per (need, school):
-/// `sc` the scope's schools with a competent collectivité; `inv` their current figures
-/// pivoted by category; `pv` the plan lines due by the date, pivoted the same way; `school`
-/// one row per school with every figure today (`x`) and after the plans (`a_x`), the units,
-/// the old units, the planned renewals and the pupils (latest import, else the annuaire);
-/// `ev` each targeted (need, school) evaluated (have, after plans, required, lacking today /
-/// after); `st` each school's standing. Scoped scans start from `sc` (`CROSS JOIN` fixes
-/// that order on SQLite; PostgreSQL plans it freely).
-pub(super) fn gap_ctes(scope: &Scope, date: Date) -> Sql {
-    let mut q = Sql::new(
-        "WITH sc AS (SELECT e.uai, e.nom, e.famille, e.code_departement, e.code_academie, e.collectivite_siren, \
-         e.nombre_eleves, e.search_key FROM etablissement e WHERE e.collectivite_siren IS NOT NULL",
-    );
-    push_scope(&mut q, scope, "e");
-    let mut inv = Vec::new();
-    let mut pv = Vec::new();
-    let mut school = Vec::new();
-    for (code, col) in COUNT_COLUMNS {
-        inv.push(format!(
-            "CAST(SUM(CASE WHEN d.category = '{code}' THEN d.quantity ELSE 0 END) AS BIGINT) AS {col}"
-        ));
-        pv.push(format!(
-            "CAST(SUM(CASE WHEN l.action = 'acquisition' AND l.category = '{code}' THEN l.quantity ELSE 0 END) AS BIGINT) AS p_{col}"
-        ));
-        school.push(format!(
-            "COALESCE(inv.{col}, 0) AS {col}, COALESCE(inv.{col}, 0) + COALESCE(pv.p_{col}, 0) AS a_{col}"
-        ));
-    }
-    for (code, col) in LEVEL_COLUMNS {
-        inv.push(format!(
-            "MAX(CASE WHEN d.category = '{code}' THEN d.quantity END) AS {col}"
-        ));
-        pv.push(format!(
-            "MAX(CASE WHEN l.action = 'acquisition' AND l.category = '{code}' THEN l.quantity END) AS p_{col}"
-        ));
-        school.push(format!(
-            "COALESCE(inv.{col}, 0) AS {col}, CASE WHEN COALESCE(pv.p_{col}, 0) > COALESCE(inv.{col}, 0) \
-             THEN pv.p_{col} ELSE COALESCE(inv.{col}, 0) END AS a_{col}"
-        ));
-    }
-    let terminals = "COALESCE(inv.poste_fixe, 0) + COALESCE(inv.poste_mobile, 0) + COALESCE(inv.tablette, 0) \
-         + COALESCE(inv.equipement_individuel, 0)";
-    let planned_terminals = "COALESCE(pv.p_poste_fixe, 0) + COALESCE(pv.p_poste_mobile, 0) \
-         + COALESCE(pv.p_tablette, 0) + COALESCE(pv.p_equipement_individuel, 0)";
-    let units = COUNT_COLUMNS
-        .iter()
-        .map(|(_, c)| format!("COALESCE(inv.{c}, 0)"))
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let planned_units = COUNT_COLUMNS
-        .iter()
-        .map(|(_, c)| format!("COALESCE(pv.p_{c}, 0)"))
-        .collect::<Vec<_>>()
-        .join(" + ");
-    q.push_mut(&format!(
-        "), inv AS (SELECT d.uai, {}, \
-         CAST(SUM(CASE WHEN d.category IN ({COUNT_CODES}) THEN COALESCE(d.quantity_old, 0) ELSE 0 END) AS BIGINT) AS old \
-         FROM sc CROSS JOIN equip_declaration d WHERE d.uai = sc.uai AND d.superseded_at IS NULL GROUP BY d.uai), \
-         pv AS (SELECT l.uai, {}, \
-         CAST(SUM(CASE WHEN l.action = 'renouvellement' AND l.category IN ({COUNT_CODES}) THEN l.quantity ELSE 0 END) AS BIGINT) AS renewals \
-         FROM sc CROSS JOIN equip_plan_line l WHERE l.uai = sc.uai AND l.status = 'prevu' AND l.due_date <= ",
-        inv.join(", "),
-        pv.join(", ")
-    ));
-    q.bind_mut(date);
-    q.push_mut(&format!(
-        " GROUP BY l.uai), \
-         school AS (SELECT sc.uai, sc.nom, sc.famille, sc.code_departement, sc.code_academie, sc.collectivite_siren, \
-         sc.search_key, {}, {terminals} AS terminaux, {terminals} + {planned_terminals} AS a_terminaux, \
-         {units} AS units, {planned_units} AS planned, COALESCE(inv.old, 0) AS old, COALESCE(pv.renewals, 0) AS renewals, \
-         COALESCE(p.pupils, sc.nombre_eleves) AS pupils, p.classes, p.pupils_cm \
-         FROM sc LEFT JOIN inv ON inv.uai = sc.uai LEFT JOIN pv ON pv.uai = sc.uai \
-         LEFT JOIN equip_pupils p ON p.uai = sc.uai AND {LATEST_PUPILS}), ev0 AS (",
-        school.join(", ")
-    ));
-    let pick = |prefix: &str| {
-        let mut case = format!("CASE n.category WHEN 'terminaux' THEN s.{prefix}terminaux");
-        for (code, col) in COUNT_COLUMNS.iter().chain(LEVEL_COLUMNS.iter()) {
-            case.push_str(&format!(" WHEN '{code}' THEN s.{prefix}{col}"));
-        }
-        case.push_str(" END");
-        case
-    };
-    let evaluated = format!(
-        "SELECT n.id AS need_id, s.uai, {} AS have, {} AS after_plans, \
-         CASE n.rule WHEN 'par-etablissement' THEN n.threshold WHEN 'minimum' THEN n.threshold \
-           WHEN 'par-classe' THEN s.classes * n.threshold \
-           WHEN 'eleves-par-unite' THEN (CASE WHEN n.threshold > 0 THEN (s.pupils + n.threshold - 1) / n.threshold END) \
-           WHEN 'eleves-cm-par-unite' THEN (CASE WHEN n.threshold > 0 THEN (s.pupils_cm + n.threshold - 1) / n.threshold END) \
-         END AS required FROM school s CROSS JOIN equip_need n WHERE ",
-        pick(""),
-        pick("a_")
-    );
-    let branches = [
-        ("national", None),
-        ("academie", Some("code_academie")),
-        ("departement", Some("code_departement")),
-        ("collectivite", Some("collectivite_siren")),
-        ("etablissement", Some("uai")),
-    ];
-    for (i, (kind, column)) in branches.iter().enumerate() {
-        if i > 0 {
-            q.push_mut(" UNION ALL ");
-        }
-        // Each school looks its needs up through the index on (target_kind, target_code).
-        let on = column.map_or_else(String::new, |c| format!(" AND n.target_code = s.{c}"));
-        q.push_mut(&format!(
-            "{evaluated}n.target_kind = '{kind}'{on} AND (n.famille IS NULL OR n.famille = s.famille)"
-        ));
-    }
-    q.push_mut(
-        "), ev AS (SELECT ev0.*, \
-           CASE WHEN required IS NOT NULL AND have >= required THEN 0 ELSE 1 END AS lack_today, \
-           CASE WHEN required IS NOT NULL AND after_plans >= required THEN 0 ELSE 1 END AS lack_after FROM ev0), \
-         st AS (SELECT uai, COUNT(*) AS needs, MAX(lack_today) AS lack_today, MAX(lack_after) AS lack_after \
-           FROM ev GROUP BY uai), \
-         standing AS (SELECT school.*, COALESCE(st.needs, 0) AS needs, COALESCE(st.lack_today, 0) AS lack_today, \
-           COALESCE(st.lack_after, 0) AS lack_after FROM school LEFT JOIN st ON st.uai = school.uai) ",
-    );
-    q
-}
-
-/// The statement of [`need_gaps`] (public for the benchmark's query plans).
-pub fn need_gaps_sql(scope: &Scope, date: Date) -> Sql {
-    gap_ctes(scope, date).push(
-        "SELECT n.id AS need_id, n.subject_label, n.category, n.rule, n.threshold, \
-         COUNT(ev.uai) AS targeted, CAST(COALESCE(SUM(ev.lack_today), 0) AS BIGINT) AS lacking_today, \
-         CAST(COALESCE(SUM(ev.lack_after), 0) AS BIGINT) AS lacking_after_plans \
-         FROM equip_need n JOIN ev ON ev.need_id = n.id \
-         GROUP BY n.id, n.subject_label, n.category, n.rule, n.threshold \
-         ORDER BY n.subject_label, n.category, n.id",
-    )
-}
-
-/// Each need's targeted schools and how many lack the equipment, today and after plans.
-pub async fn need_gaps(db: &Db, scope: &Scope, date: Date) -> CoreResult<Vec<NeedGap>> {
-    db.fetch_all(need_gaps_sql(scope, date)).await
-}
-
-/// The per-collectivité summary (schools with a competent collectivité only).
-pub async fn collectivite_gaps(db: &Db, scope: &Scope, date: Date) -> CoreResult<Vec<CollectiviteGap>> {
-    let q = gap_ctes(scope, date).push(
-        ", budget AS (SELECT l.uai, CAST(SUM(l.budget_cents) AS BIGINT) AS budget, \
-           CAST(SUM(l.cofunded_cents) AS BIGINT) AS cofunded FROM sc CROSS JOIN equip_plan_line l \
-           WHERE l.uai = sc.uai AND l.status = 'prevu' AND l.due_date <= ",
-    );
-    let mut q = q.bind(date);
-    q.push_mut(
-        " GROUP BY l.uai) \
-         SELECT s.collectivite_siren AS siren, c.nom, COUNT(*) AS schools, \
-         CAST(SUM(CASE WHEN s.needs > 0 THEN 1 ELSE 0 END) AS BIGINT) AS targeted, \
-         CAST(SUM(s.lack_today) AS BIGINT) AS lacking_today, \
-         CAST(SUM(s.lack_after) AS BIGINT) AS lacking_after_plans, \
-         CAST(SUM(CASE WHEN s.needs = 0 AND s.units + s.planned > 0 THEN 1 ELSE 0 END) AS BIGINT) AS equipped_without_project, \
-         CAST(SUM(CASE WHEN s.old > s.renewals THEN 1 ELSE 0 END) AS BIGINT) AS to_renew, \
-         CAST(SUM(CASE WHEN s.old > s.renewals THEN s.old - s.renewals ELSE 0 END) AS BIGINT) AS old_units, \
-         CAST(SUM(s.terminaux) AS BIGINT) AS terminals, \
-         CAST(SUM(COALESCE(s.pupils, 0)) AS BIGINT) AS pupils, \
-         CAST(COALESCE(SUM(b.budget), 0) AS BIGINT) AS planned_budget_cents, \
-         CAST(COALESCE(SUM(b.cofunded), 0) AS BIGINT) AS planned_cofunded_cents \
-         FROM standing s JOIN collectivite c ON c.siren = s.collectivite_siren LEFT JOIN budget b ON b.uai = s.uai \
-         GROUP BY s.collectivite_siren, c.nom, c.search_key ORDER BY c.search_key, s.collectivite_siren",
-    );
-    db.fetch_all(q).await
-}
-
-fn gap_list_body(kind: GapKind) -> &'static str {
-    match kind {
-        GapKind::CibleSansEquipement | GapKind::EncoreApresPlans => {
-            " FROM ev JOIN standing s ON s.uai = ev.uai JOIN equip_need n ON n.id = ev.need_id \
-             LEFT JOIN collectivite c ON c.siren = s.collectivite_siren WHERE "
-        }
-        GapKind::EquipeSansProjet | GapKind::ARenouveler => {
-            " FROM standing s LEFT JOIN collectivite c ON c.siren = s.collectivite_siren WHERE "
-        }
-    }
-}
-
-fn gap_list_condition(kind: GapKind) -> &'static str {
-    match kind {
-        GapKind::CibleSansEquipement => "ev.lack_today = 1",
-        GapKind::EncoreApresPlans => "ev.lack_after = 1",
-        GapKind::EquipeSansProjet => "s.needs = 0 AND s.units + s.planned > 0",
-        GapKind::ARenouveler => "s.old > s.renewals",
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct CountedLine {
-    #[sqlx(flatten)]
-    line: GapLine,
-    total_count: i64,
-}
-
-/// One page of a gap list, with the total count (a window count over the same evaluation;
-/// a separate count only when the page is past the end).
-pub async fn gap_lines(
-    db: &Db,
-    scope: &Scope,
-    date: Date,
-    kind: GapKind,
-    page: PageRequest,
-) -> CoreResult<Page<GapLine>> {
-    let body = gap_list_body(kind);
-    let condition = gap_list_condition(kind);
-    let need_columns = match kind {
-        GapKind::CibleSansEquipement | GapKind::EncoreApresPlans => {
-            "n.id AS need_id, n.subject_label AS need_label, n.category, ev.required, ev.have, ev.after_plans"
-        }
-        GapKind::EquipeSansProjet | GapKind::ARenouveler => {
-            "CAST(NULL AS TEXT) AS need_id, CAST(NULL AS TEXT) AS need_label, CAST(NULL AS TEXT) AS category, \
-             CAST(NULL AS BIGINT) AS required, CAST(NULL AS BIGINT) AS have, CAST(NULL AS BIGINT) AS after_plans"
-        }
-    };
-    let order = match kind {
-        GapKind::CibleSansEquipement | GapKind::EncoreApresPlans => ", n.subject_label, n.id",
-        GapKind::EquipeSansProjet | GapKind::ARenouveler => "",
-    };
-    let mut q = gap_ctes(scope, date).push(&format!(
-        "SELECT s.uai, s.nom, s.famille, s.code_departement, s.collectivite_siren, c.nom AS collectivite_nom, \
-         {need_columns}, s.units, s.planned AS planned_units, s.old AS old_units, s.renewals AS renewals_planned, \
-         s.pupils, COUNT(*) OVER () AS total_count{body}{condition} ORDER BY c.search_key, s.search_key, s.uai{order}"
-    ));
-    push_page(&mut q, page);
-    let rows: Vec<CountedLine> = db.fetch_all(q).await?;
-    let total = match rows.first() {
-        Some(r) => r.total_count,
-        None if page.page <= 1 => 0,
-        None => {
-            db.fetch_scalar_i64(gap_ctes(scope, date).push(&format!("SELECT COUNT(*){body}{condition}")))
-                .await?
-        }
-    };
-    Ok(Page {
-        items: rows.into_iter().map(|r| r.line).collect(),
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
 }

@@ -27,6 +27,7 @@ use crate::territory::repo as territory_repo;
 use super::import;
 use super::model::*;
 use super::repo::{self, CommentOn, SchoolRef};
+use crate::indicator::computed;
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
@@ -413,6 +414,8 @@ pub async fn declare(
         };
         write_declaration(&mut tx, &by.actor(), "declarer", &d, stamp).await?;
     }
+    repo::refresh_figures(&mut tx, std::slice::from_ref(&school.uai)).await?;
+    computed::refresh_schools(&mut tx, std::slice::from_ref(&school.uai), today()).await?;
     tx.commit().await?;
     inventory(db, by, &school.uai).await
 }
@@ -587,6 +590,9 @@ pub async fn import_itemised(
         };
         write_declaration(&mut tx, &actor, "importer", &d, stamp).await?;
     }
+    let written: Vec<String> = schools_written.iter().cloned().collect();
+    repo::refresh_figures(&mut tx, &written).await?;
+    computed::refresh_schools(&mut tx, &written, today()).await?;
     tx.commit().await?;
     report.schools = u64::try_from(schools_written.len()).unwrap_or(u64::MAX);
     Ok(report)
@@ -690,6 +696,14 @@ pub async fn import_pupils(db: &Db, by: &Principal, bytes: &[u8]) -> CoreResult<
     let stamp = now();
     let mut tx = db.begin().await?;
     repo::upsert_pupils(&mut tx, &rows, Some(&by.user.id), stamp).await?;
+    let uais: Vec<String> = rows
+        .iter()
+        .map(|r| r.uai.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    repo::refresh_figures(&mut tx, &uais).await?;
+    computed::refresh_schools(&mut tx, &uais, today()).await?;
     audit::record(
         &mut tx,
         &by.actor(),
@@ -1615,11 +1629,10 @@ pub async fn need(db: &Db, by: &Principal, id: &str) -> CoreResult<Need> {
 /// The gap analysis of a perimeter on a date: per need, the targeted schools and those
 /// lacking the equipment today and after the plans due by `date`; per collectivité, the
 /// schools targeted, lacking, equipped without project, with equipment past renewal age,
-/// terminals, pupils and the planned budget. Computed by SQL aggregates.
+/// terminals, pupils and the planned budget. One streamed read of the perimeter (`gaps`).
 pub async fn gap_summary(db: &Db, by: &Principal, scope: &Scope, date: Date) -> CoreResult<GapSummary> {
     check_scope(db, by, scope).await?;
-    let needs = repo::need_gaps(db, scope, date).await?;
-    let collectivites = repo::collectivite_gaps(db, scope, date).await?;
+    let (needs, collectivites) = super::gaps::summary(db, scope, date).await?;
     let mut totals = CollectiviteGap {
         siren: String::new(),
         nom: "Total".to_owned(),
@@ -1670,5 +1683,5 @@ pub async fn gap_list(
     page: PageRequest,
 ) -> CoreResult<Page<GapLine>> {
     check_scope(db, by, scope).await?;
-    repo::gap_lines(db, scope, date, kind, page).await
+    super::gaps::lines(db, scope, date, kind, page).await
 }

@@ -1,7 +1,7 @@
 //! Reads of the equipment pages that the API does not need: the readiness of a perimeter's
 //! schools grouped by département (for the map of France or of an académie) or by commune
-//! (beside the map of one département), computed by the same aggregates as the gap
-//! analysis (`repo::gap_ctes`), never by loading the schools.
+//! (beside the map of one département), computed by the same streamed evaluation as the
+//! gap analysis (`gaps`), never by loading the schools.
 
 use time::Date;
 
@@ -11,7 +11,6 @@ use crate::identity::{Capability, Principal};
 use crate::territory::repo as territory_repo;
 
 use super::model::Scope;
-use super::repo::gap_ctes;
 use super::service::scope_perimeter;
 
 /// How the readiness of a perimeter is grouped.
@@ -22,7 +21,7 @@ pub enum ReadinessLevel {
 }
 
 /// The readiness of a group of schools (a département, a commune) on a date.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Readiness {
     /// The département's or the commune's code.
     pub code: String,
@@ -83,27 +82,5 @@ pub async fn readiness(
         &perimeter.to_string(),
     )
     .await?;
-    let (select, from, group) = match level {
-        ReadinessLevel::Departement => (
-            "s.code_departement AS code, g.nom",
-            "FROM standing s JOIN departement g ON g.code = s.code_departement",
-            "GROUP BY s.code_departement, g.nom ORDER BY s.code_departement",
-        ),
-        ReadinessLevel::Commune => (
-            "e.code_commune AS code, g.nom",
-            "FROM standing s JOIN etablissement e ON e.uai = s.uai JOIN commune g ON g.code = e.code_commune",
-            "GROUP BY e.code_commune, g.nom, g.search_key ORDER BY g.search_key, e.code_commune",
-        ),
-    };
-    let q = gap_ctes(scope, date).push(&format!(
-        "SELECT {select}, COUNT(*) AS schools, \
-         CAST(SUM(CASE WHEN s.needs > 0 THEN 1 ELSE 0 END) AS BIGINT) AS targeted, \
-         CAST(SUM(s.lack_today) AS BIGINT) AS lacking_today, \
-         CAST(SUM(s.lack_after) AS BIGINT) AS lacking_after_plans, \
-         CAST(SUM(CASE WHEN s.needs = 0 AND s.units + s.planned > 0 THEN 1 ELSE 0 END) AS BIGINT) \
-           AS equipped_without_project, \
-         CAST(SUM(CASE WHEN s.old > s.renewals THEN 1 ELSE 0 END) AS BIGINT) AS to_renew \
-         {from} {group}"
-    ));
-    db.fetch_all(q).await
+    super::gaps::readiness(db, scope, date, level).await
 }

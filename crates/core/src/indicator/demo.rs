@@ -15,8 +15,14 @@ use super::model::*;
 use super::repo::{self, BulkValue};
 use super::service::{self, lock_in_tx, now, today};
 
-/// The school years of the demo, oldest first; the last one is being collected.
-pub const YEARS: [&str; 5] = ["2021-2022", "2022-2023", "2023-2024", "2024-2025", "2025-2026"];
+/// The five school years of the demo on `day`, oldest first; the last one, the current
+/// school year, is being collected.
+pub fn years(day: time::Date) -> Vec<String> {
+    (0..5)
+        .rev()
+        .map(|back| school_year_of(day - Duration::days(365 * back)))
+        .collect()
+}
 
 async fn principal(db: &Db, email: &str) -> CoreResult<Principal> {
     let user = crate::identity::repo::find_user_by_email(db, email)
@@ -69,6 +75,7 @@ fn input(
         green: Some(thresholds.0.into()),
         red: Some(thresholds.1.into()),
         public: Some(true),
+        formula: None,
     }
 }
 
@@ -156,7 +163,49 @@ pub async fn load(db: &Db) -> CoreResult<()> {
         ),
     ];
     for d in &defs {
-        service::create_indicator(db, &admin, d).await?;
+        let mut d = d.clone();
+        if d.code.as_deref() == Some("SOCLE-ECOLES") {
+            d.formula = Some(Formula::SocleEcoles.as_str().into());
+        }
+        service::create_indicator(db, &admin, &d).await?;
+    }
+    // Computed from the collectivités' inventories (`computed.rs`): the schools whose
+    // collectivité declares its equipment here (Ille-et-Vilaine in the demo) get their
+    // values of the current school year as they declare; SOCLE-ECOLES mixes them with the
+    // surveyed values of the other écoles.
+    let computed = [
+        input(
+            "INV-TERM-100",
+            "Terminaux pour 100 élèves (inventaires des collectivités)",
+            "Calculé depuis les inventaires déclarés par les collectivités : 100 × Σ terminaux (postes fixes et \
+             mobiles, tablettes, équipements individuels) ÷ Σ élèves (effectifs importés, sinon l'annuaire).",
+            "terminaux pour 100 élèves",
+            "ratio",
+            "ratio-des-sommes",
+            "inventaire-collectivite",
+            "etablissement",
+            100,
+            ("30", "15"),
+        ),
+        input(
+            "INV-SALLES-WIFI",
+            "Salles de classe couvertes par le Wi-Fi",
+            "Calculé depuis les inventaires : part des salles de classe couvertes, pondérée par le nombre de classes.",
+            "%",
+            "ratio",
+            "ratio-des-sommes",
+            "inventaire-collectivite",
+            "etablissement",
+            100,
+            ("80", "50"),
+        ),
+    ];
+    for (mut d, formula) in computed
+        .into_iter()
+        .zip([Formula::Terminaux100, Formula::SallesWifi])
+    {
+        d.formula = Some(formula.as_str().into());
+        service::create_indicator(db, &admin, &d).await?;
     }
     let schools: Vec<School> = db
         .fetch_all(Sql::new(
@@ -170,8 +219,9 @@ pub async fn load(db: &Db) -> CoreResult<()> {
     let formes = by_code(db, "ENS-FORMES").await?;
     let pix = by_code(db, "PIX-CERTIFIES").await?;
     let e4 = |n: i64| n.saturating_mul(SCALE);
+    let years = years(today());
     let mut rows = Vec::new();
-    for (y, year) in YEARS.iter().enumerate() {
+    for (y, year) in years.iter().enumerate() {
         let y = i64::try_from(y).unwrap_or(0);
         let current = y == 4;
         for s in &schools {
@@ -270,11 +320,11 @@ pub async fn load(db: &Db) -> CoreResult<()> {
             .push(", validated_at = ")
             .bind(now())
             .push(" WHERE period <> ")
-            .bind(YEARS[4]),
+            .bind(years[4].as_str()),
     )
     .await?;
     for ind in [&term, &debit, &socle, &formes, &pix] {
-        for year in &YEARS[..4] {
+        for year in &years[..4] {
             lock_in_tx(&mut tx, ind, year, "", None, &actor.label).await?;
         }
     }
@@ -295,11 +345,11 @@ pub async fn load(db: &Db) -> CoreResult<()> {
         db,
         &admin,
         &CampaignInput {
-            title: "Enquête ETIC 2025-2026".into(),
+            title: format!("Enquête ETIC {}", years[4]),
             owner: "national".into(),
             indicators: vec!["TERM-100-ELEVES".into(), "DEBIT-MBPS".into(), "SOCLE-ECOLES".into()],
             academies: Vec::new(),
-            period: YEARS[4].into(),
+            period: years[4].clone(),
             opens_on: Some(day - Duration::days(21)),
             closes_on: Some(day + Duration::days(21)),
             grace_days: Some(7),

@@ -4,6 +4,7 @@
 //! spreadsheets, and the open data of the public indicators. See `NOTES.md`.
 
 pub mod campaign;
+pub mod computed;
 pub mod consolidate;
 pub mod dashboard;
 pub mod demo;

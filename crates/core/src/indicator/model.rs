@@ -90,6 +90,17 @@ text_enum!(
 );
 
 text_enum!(
+    /// What the platform computes from the collectivités' inventories, school by school
+    /// (`computed.rs`); each is a ratio (numerator and denominator per school) that rolls up
+    /// as the ratio of the sums.
+    Formula {
+        Terminaux100 = "terminaux-pour-100-eleves" / "Terminaux pour 100 élèves (terminaux ÷ élèves)",
+        SallesWifi = "salles-wifi" / "Part des salles de classe couvertes par le Wi-Fi",
+        SocleEcoles = "socle-numerique-ecoles" / "Part des écoles au socle numérique de base",
+    }
+);
+
+text_enum!(
     /// The status a value gets from its indicator's thresholds.
     Rag {
         Vert = "vert" / "Vert",
@@ -258,6 +269,16 @@ pub fn parse_dec(field: &str, text: &str) -> CoreResult<Dec> {
 
 // --- Periods ----------------------------------------------------------------------------------
 
+/// The school year (`2026-2027`) that `day` falls in; a school year starts on 1 September.
+pub fn school_year_of(day: Date) -> String {
+    let start = if u8::from(day.month()) >= 9 {
+        day.year()
+    } else {
+        day.year() - 1
+    };
+    format!("{start}-{}", start + 1)
+}
+
 /// Checks that `period` is written as `periodicity` wants (`2025`, `2025-2026`, `2025-T3`,
 /// `2025-09`); returns the trimmed text.
 pub fn check_period(periodicity: Periodicity, period: &str) -> Option<String> {
@@ -318,6 +339,9 @@ pub struct Indicator {
     pub green_e4: Option<i64>,
     pub red_e4: Option<i64>,
     pub public: bool,
+    /// The code of a [`Formula`] when the platform computes the values from the
+    /// inventories (provenance `calcul`).
+    pub formula: Option<String>,
     pub version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -402,6 +426,8 @@ pub struct IndicatorInput {
     pub green: Option<String>,
     pub red: Option<String>,
     pub public: Option<bool>,
+    /// A [`Formula`] code; an empty text makes the indicator entered again.
+    pub formula: Option<String>,
 }
 
 /// What an indicator measures: `projet:<id>` or `action:<id>`.

@@ -14,7 +14,7 @@ use super::model::*;
 // --- Dictionary -------------------------------------------------------------------------------
 
 const INDICATOR_COLUMNS: &str = "id, code, owner_kind, owner_code, label, definition, unit, direction, kind, \
-     aggregation, periodicity, source, capture_level, factor, green_e4, red_e4, public, version, created_at, updated_at";
+     aggregation, periodicity, source, capture_level, factor, green_e4, red_e4, public, formula, version, created_at, updated_at";
 
 fn indicator_values(i: &Indicator) -> Vec<(&'static str, V)> {
     vec![
@@ -34,6 +34,7 @@ fn indicator_values(i: &Indicator) -> Vec<(&'static str, V)> {
         ("green_e4", i.green_e4.into()),
         ("red_e4", i.red_e4.into()),
         ("public", i.public.into()),
+        ("formula", i.formula.as_deref().into()),
         ("updated_at", i.updated_at.into()),
     ]
 }
@@ -512,6 +513,33 @@ pub async fn upsert_values(
         written += tx.execute(q).await?;
     }
     Ok(written)
+}
+
+/// The indicators the platform computes (a formula), in a transaction.
+pub async fn computed_indicators(tx: &mut Tx) -> CoreResult<Vec<Indicator>> {
+    tx.fetch_all(Sql::new(&format!(
+        "SELECT {INDICATOR_COLUMNS} FROM ind_indicator WHERE formula IS NOT NULL ORDER BY code"
+    )))
+    .await
+}
+
+/// The académies (`''`: the nation) where an indicator's period is locked, in a transaction.
+pub async fn locks_in(tx: &mut Tx, indicator_id: &str, period: &str) -> CoreResult<Vec<String>> {
+    #[derive(sqlx::FromRow)]
+    struct L {
+        academie_code: String,
+    }
+    Ok(tx
+        .fetch_all::<L>(
+            Sql::new("SELECT academie_code FROM ind_lock WHERE indicator_id = ")
+                .bind(indicator_id)
+                .push(" AND period = ")
+                .bind(period),
+        )
+        .await?
+        .into_iter()
+        .map(|l| l.academie_code)
+        .collect())
 }
 
 /// The keys (`kind:code`) of the locked values of an indicator and a period.

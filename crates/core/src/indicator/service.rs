@@ -247,7 +247,7 @@ pub(crate) async fn check_owner_write(db: &Db, by: &Principal, owner: &Perimeter
 
 // --- Dictionary -------------------------------------------------------------------------------
 
-fn owner_perimeter(ind: &Indicator) -> CoreResult<Perimeter> {
+pub(crate) fn owner_perimeter(ind: &Indicator) -> CoreResult<Perimeter> {
     Perimeter::from_parts(&ind.owner_kind, &ind.owner_code)
 }
 
@@ -321,7 +321,7 @@ fn audit_indicator(i: &Indicator) -> serde_json::Value {
         "sens": i.direction, "type": i.kind, "agregation": i.aggregation, "periodicite": i.periodicity,
         "source": i.source, "niveauSaisie": i.capture_level, "facteur": i.factor,
         "seuilVert": i.green_e4.map(|v| Dec(v).machine()), "seuilRouge": i.red_e4.map(|v| Dec(v).machine()),
-        "public": i.public,
+        "public": i.public, "formule": i.formula,
     })
 }
 
@@ -459,6 +459,15 @@ fn apply_indicator(ind: &mut Indicator, input: &IndicatorInput, creating: bool) 
     if let Some(p) = input.public {
         ind.public = p;
     }
+    match input.formula.as_deref().map(str::trim) {
+        Some("") => ind.formula = None,
+        Some(f) => {
+            if let Some(x) = collect(&mut errors, Formula::parse(f, "formule"))? {
+                ind.formula = Some(x.as_str().to_owned());
+            }
+        }
+        None => {}
+    }
     // A ratio rolls up as a ratio of sums; a ratio of sums needs a numerator and a denominator.
     if errors.is_empty() {
         let kind = ind.kind();
@@ -473,6 +482,16 @@ fn apply_indicator(ind: &mut Indicator, input: &IndicatorInput, creating: bool) 
             errors.push(FieldError::new(
                 "type",
                 "le ratio des sommes s'applique aux indicateurs de type ratio",
+            ));
+        }
+        if ind.formula.is_some()
+            && (kind != Kind::Ratio
+                || ind.capture_level() != Level::Etablissement
+                || ind.periodicity() != Periodicity::AnneeScolaire)
+        {
+            errors.push(FieldError::new(
+                "formule",
+                "un indicateur calculé depuis les inventaires est un ratio saisi par établissement, par année scolaire",
             ));
         }
         if ind.owner_kind == "academie"
@@ -524,6 +543,7 @@ pub async fn create_indicator(db: &Db, by: &Principal, input: &IndicatorInput) -
         green_e4: None,
         red_e4: None,
         public: false,
+        formula: None,
         version: 1,
         created_at: at,
         updated_at: at,

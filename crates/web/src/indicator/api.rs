@@ -63,6 +63,9 @@ pub struct IndicateurDto {
     pub seuil_vert: Option<String>,
     pub seuil_rouge: Option<String>,
     pub public: bool,
+    /// Computed by the platform from the collectivités' inventories:
+    /// `terminaux-pour-100-eleves`, `salles-wifi` or `socle-numerique-ecoles`.
+    pub formule: Option<String>,
     pub version: i64,
     /// `projet:ID` and `action:ID` (detail only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,6 +94,7 @@ impl From<Indicator> for IndicateurDto {
             seuil_vert: dec(i.green_e4),
             seuil_rouge: dec(i.red_e4),
             public: i.public,
+            formule: i.formula,
             version: i.version,
             liens: None,
             cibles: None,
@@ -236,6 +240,9 @@ pub struct IndicateurInputDto {
     pub seuil_vert: Option<String>,
     pub seuil_rouge: Option<String>,
     pub public: Option<bool>,
+    /// `terminaux-pour-100-eleves`, `salles-wifi` or `socle-numerique-ecoles` (a ratio captured
+    /// by school, per school year); empty: entered again.
+    pub formule: Option<String>,
 }
 
 impl IndicateurInputDto {
@@ -256,6 +263,7 @@ impl IndicateurInputDto {
             green: self.seuil_vert.clone(),
             red: self.seuil_rouge.clone(),
             public: self.public,
+            formula: self.formule.clone(),
         }
     }
 }
@@ -424,6 +432,42 @@ pub async fn lock_period(
     let n = ind::lock_period(&state.db, &p, &code, &input.periode, &input.perimetre).await?;
     Ok(Json(VerrouillageResultDto {
         valeurs_verrouillees: n,
+    }))
+}
+
+/// What a computation wrote.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CalculResultDto {
+    /// The school year computed (the current one).
+    pub periode: String,
+    /// Values written (those unchanged are left as they are).
+    pub valeurs_ecrites: u64,
+}
+
+/// Computes an indicator with a formula for every school whose collectivité declared its
+/// inventory, for the current school year (the indicator's writers). Values follow each
+/// declaration on their own; this computes them all, e.g. after giving an indicator its
+/// formula.
+#[utoipa::path(post, path = "/api/v1/indicateurs/{code}/calcul", tag = "indicateurs",
+    params(("code" = String, Path, description = "Code de l'indicateur.")),
+    responses(
+        (status = 200, description = "Valeurs calculées.", body = CalculResultDto),
+        (status = 400, description = "L'indicateur n'a pas de formule.", body = ErrorBody),
+        (status = 401, description = "Non authentifié.", body = ErrorBody),
+        (status = 403, description = "Ne peut pas modifier l'indicateur.", body = ErrorBody),
+        (status = 404, description = "Inconnu (ou non visible).", body = ErrorBody)
+    ))]
+pub async fn compute(
+    State(state): State<AppState>,
+    User(p): User,
+    Path(code): Path<String>,
+) -> ApiResult<Json<CalculResultDto>> {
+    let day = ind::today();
+    let n = gouvernail_core::indicator::computed::recompute(&state.db, &p, &code, day).await?;
+    Ok(Json(CalculResultDto {
+        periode: gouvernail_core::indicator::school_year_of(day),
+        valeurs_ecrites: n,
     }))
 }
 
