@@ -350,6 +350,17 @@ async fn main() -> Result<(), Error> {
         schools.len(),
         started.elapsed()
     );
+    if std::env::var("EQUIP_EXPLAIN").is_ok()
+        && let Db::Sqlite(_) = db
+    {
+        // The database and the statement, to time and explain in the sqlite3 shell.
+        let _ = std::fs::remove_file("/tmp/equip_bench.sqlite");
+        db.execute(Sql::new("VACUUM INTO '/tmp/equip_bench.sqlite'"))
+            .await?;
+        let sql =
+            gouvernail_core::equipment::gaps::schools_sql(&Scope::National, date!(2028 - 12 - 31), false);
+        std::fs::write("/tmp/equip_schools.sql", sql.text())?;
+    }
     let academie = Scope::Academie("14".into());
     let horizon = date!(2028 - 12 - 31);
     for (label, scope) in [("académie de Rennes", academie), ("France", Scope::National)] {

@@ -154,12 +154,13 @@ async fn main() -> Result<(), Error> {
     let id = ind::load_indicator(db, &admin, "B-TERM").await?.id;
     let raw = || {
         Sql::new(
-            "SELECT e.code_academie AS code, COUNT(*) AS n, CAST(SUM(v.numerator_e4) AS BIGINT) AS s_num, \
-             CAST(SUM(v.denominator_e4) AS BIGINT) AS s_den FROM ind_value v \
-             JOIN etablissement e ON e.uai = v.perimeter_code WHERE v.indicator_id = ",
+            // The aggregate over the values themselves (each school value carries its
+            // académie), with no completeness and no labels: the ceiling of a live GROUP BY.
+            "SELECT v.code_academie AS code, COUNT(*) AS n, CAST(SUM(v.numerator_e4) AS BIGINT) AS s_num, \
+             CAST(SUM(v.denominator_e4) AS BIGINT) AS s_den FROM ind_value v WHERE v.indicator_id = ",
         )
         .bind(id.as_str())
-        .push(" AND v.period = '2024-2025' AND v.perimeter_kind = 'etablissement' GROUP BY e.code_academie")
+        .push(" AND v.period = '2024-2025' AND v.perimeter_kind = 'etablissement' GROUP BY v.code_academie")
     };
     for _ in 0..5 {
         consolidate(db, &admin, &query).await?;

@@ -88,6 +88,46 @@ fn ratio_input(code: &str) -> IndicatorInput {
     }
 }
 
+/// The roll-up of the school values (`ind_rollup`, written with every change) equals the
+/// same aggregate computed now over the values.
+async fn assert_rollup_is_fresh(db: &Db) -> R {
+    #[derive(sqlx::FromRow, Debug, PartialEq)]
+    struct Row {
+        indicator_id: String,
+        period: String,
+        code_academie: String,
+        validated: i64,
+        n: i64,
+        s_value: Option<i64>,
+        s_num: Option<i64>,
+        s_den: Option<i64>,
+        min_value: Option<i64>,
+        max_value: Option<i64>,
+    }
+    let stored: Vec<Row> = db
+        .fetch_all(Sql::new(
+            "SELECT indicator_id, period, code_academie, CAST(validated AS BIGINT) AS validated, \
+             CAST(n AS BIGINT) AS n, CAST(s_value AS BIGINT) AS s_value, CAST(s_num AS BIGINT) AS s_num, \
+             CAST(s_den AS BIGINT) AS s_den, CAST(min_value AS BIGINT) AS min_value, \
+             CAST(max_value AS BIGINT) AS max_value FROM ind_rollup \
+             ORDER BY indicator_id, period, code_academie, validated",
+        ))
+        .await?;
+    let fresh: Vec<Row> = db
+        .fetch_all(Sql::new(
+            "SELECT indicator_id, period, COALESCE(code_academie, '') AS code_academie, \
+             CAST(CASE WHEN status IN ('validee', 'verrouillee') THEN 1 ELSE 0 END AS BIGINT) AS validated, \
+             COUNT(*) AS n, CAST(SUM(value_e4) AS BIGINT) AS s_value, CAST(SUM(numerator_e4) AS BIGINT) AS s_num, \
+             CAST(SUM(denominator_e4) AS BIGINT) AS s_den, MIN(value_e4) AS min_value, MAX(value_e4) AS max_value \
+             FROM ind_value WHERE perimeter_kind = 'etablissement' \
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+        ))
+        .await?;
+    assert!(!fresh.is_empty());
+    assert_eq!(stored, fresh);
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_ratio_consolidated_from_schools_is_the_ratio_of_the_sums() -> R {
     let t = TestDb::new(Seed::Referential).await?;
@@ -412,6 +452,7 @@ async fn values_are_validated_locked_and_reopened_with_a_reason() -> R {
     // Validated again in a locked period: locked at once.
     let v = ind::validate_value(db, &dan, &v.id, v.version).await?;
     assert_eq!(v.status, "verrouillee");
+    assert_rollup_is_fresh(db).await?;
     Ok(())
 }
 
@@ -680,6 +721,7 @@ async fn a_campaign_mails_its_academies_reminds_once_and_locks_its_period_when_c
         campaign::send_due_reminders(db, last_day + time::Duration::days(1)).await?,
         0
     );
+    assert_rollup_is_fresh(db).await?;
     Ok(())
 }
 
@@ -734,6 +776,7 @@ async fn the_demo_has_figures_for_every_academie_and_a_campaign_in_progress() ->
         filled * 100 / expected > 40 && filled < expected,
         "{filled} / {expected}"
     );
+    assert_rollup_is_fresh(db).await?;
     Ok(())
 }
 
@@ -926,5 +969,6 @@ async fn the_figures_by_academie_equal_a_sum_over_the_join_to_the_schools() -> R
     assert_eq!(relocated, 1, "{moved} moved from {from}");
     check(db, &admin, None, "academie", "e.code_academie", "").await?;
     check(db, &admin, None, "departement", "e.code_departement", "").await?;
+    assert_rollup_is_fresh(db).await?;
     Ok(())
 }

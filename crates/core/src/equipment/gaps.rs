@@ -253,8 +253,9 @@ fn standing(s: &SchoolRow, evaluations: &[(&Need, Evaluation)]) -> Standing {
 }
 
 /// The read of the perimeter's schools with a competent collectivité, their figures and
-/// their plan lines due by `date`, ordered as the lists are when `ordered`.
-fn schools_sql(scope: &Scope, date: Date, ordered: bool) -> Sql {
+/// their plan lines due by `date`, ordered as the lists are when `ordered` (public for the
+/// benchmark's query plans).
+pub fn schools_sql(scope: &Scope, date: Date, ordered: bool) -> Sql {
     let mut figures = Vec::new();
     let mut planned = Vec::new();
     for (code, col) in COUNTS {

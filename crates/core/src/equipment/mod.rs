@@ -6,7 +6,7 @@
 //! read over a perimeter. See `NOTES.md` beside this file.
 
 pub mod demo;
-mod gaps;
+pub mod gaps;
 pub mod import;
 pub mod model;
 pub mod repo;

@@ -323,6 +323,7 @@ pub async fn load(db: &Db) -> CoreResult<()> {
             .bind(years[4].as_str()),
     )
     .await?;
+    repo::rebuild_rollup(&mut tx).await?;
     for ind in [&term, &debit, &socle, &formes, &pix] {
         for year in &years[..4] {
             lock_in_tx(&mut tx, ind, year, "", None, &actor.label).await?;

@@ -241,7 +241,8 @@ pub async fn insert_value(tx: &mut Tx, v: &Value) -> CoreResult<()> {
     ];
     cols.extend(value_values(v));
     tx.execute(Sql::insert("ind_value", cols)).await?;
-    locate_value(tx, &v.id).await
+    locate_value(tx, &v.id).await?;
+    refresh_rollup_of_value(tx, &v.id).await
 }
 
 /// Copies a school value's location (académie, département, commune) from the referential
@@ -265,14 +266,19 @@ const LOCATE: &str = "code_academie = (SELECT e.code_academie FROM etablissement
 /// Refreshes the location of every school value whose school moved in the referential
 /// (called by the referential imports, in their transaction); returns how many moved.
 pub async fn relocate_school_values(tx: &mut Tx) -> CoreResult<u64> {
-    tx.execute(Sql::new(&format!(
-        "UPDATE ind_value SET {LOCATE} WHERE perimeter_kind = 'etablissement' AND EXISTS (SELECT 1 FROM \
+    let moved = tx
+        .execute(Sql::new(&format!(
+            "UPDATE ind_value SET {LOCATE} WHERE perimeter_kind = 'etablissement' AND EXISTS (SELECT 1 FROM \
          etablissement e WHERE e.uai = ind_value.perimeter_code AND (COALESCE(e.code_academie, '') <> \
          COALESCE(ind_value.code_academie, '') OR COALESCE(e.code_departement, '') <> \
          COALESCE(ind_value.code_departement, '') OR COALESCE(e.code_commune, '') <> \
          COALESCE(ind_value.code_commune, '')))"
-    )))
-    .await
+        )))
+        .await?;
+    if moved > 0 {
+        rebuild_rollup(tx).await?;
+    }
+    Ok(moved)
 }
 
 /// Where a school is: académie, département, commune.
@@ -302,7 +308,7 @@ pub async fn school_locations(tx: &mut Tx, uais: &[&str]) -> CoreResult<HashMap<
 }
 
 pub async fn update_value(tx: &mut Tx, v: &Value, expected: i64) -> CoreResult<bool> {
-    Ok(tx
+    let changed = tx
         .execute(Sql::update_versioned(
             "ind_value",
             &v.id,
@@ -310,7 +316,90 @@ pub async fn update_value(tx: &mut Tx, v: &Value, expected: i64) -> CoreResult<b
             value_values(v),
         ))
         .await?
-        == 1)
+        == 1;
+    if changed {
+        refresh_rollup_of_value(tx, &v.id).await?;
+    }
+    Ok(changed)
+}
+
+// --- Roll-up of the school values (`ind_rollup`) ----------------------------------------------
+
+/// The roll-up rows of the school values the statement filters further (`AND …`).
+const ROLLUP_SELECT: &str = "INSERT INTO ind_rollup (indicator_id, period, code_academie, validated, n, s_value, \
+     s_num, s_den, min_value, max_value, s_weighted) \
+     SELECT indicator_id, period, COALESCE(code_academie, ''), \
+     CASE WHEN status IN ('validee', 'verrouillee') THEN 1 ELSE 0 END, COUNT(*), SUM(value_e4), SUM(numerator_e4), \
+     SUM(denominator_e4), MIN(value_e4), MAX(value_e4), SUM(value_e4 * denominator_e4) FROM ind_value \
+     WHERE perimeter_kind = 'etablissement'";
+const ROLLUP_GROUP: &str = " GROUP BY indicator_id, period, COALESCE(code_academie, ''), \
+     CASE WHEN status IN ('validee', 'verrouillee') THEN 1 ELSE 0 END";
+
+/// Rewrites the roll-up of an indicator's period, for one académie (`Some("")`: the
+/// schools outside every académie) or all, from the school values; in the transaction that
+/// wrote them.
+pub async fn refresh_rollup(
+    tx: &mut Tx,
+    indicator_id: &str,
+    period: &str,
+    academie: Option<&str>,
+) -> CoreResult<()> {
+    let mut del = Sql::new("DELETE FROM ind_rollup WHERE indicator_id = ")
+        .bind(indicator_id)
+        .push(" AND period = ")
+        .bind(period);
+    let mut ins = Sql::new(&format!("{ROLLUP_SELECT} AND indicator_id = "))
+        .bind(indicator_id)
+        .push(" AND period = ")
+        .bind(period);
+    if let Some(a) = academie {
+        del = del.push(" AND code_academie = ").bind(a);
+        ins = if a.is_empty() {
+            ins.push(" AND code_academie IS NULL")
+        } else {
+            ins.push(" AND code_academie = ").bind(a)
+        };
+    }
+    tx.execute(del).await?;
+    tx.execute(ins.push(ROLLUP_GROUP)).await?;
+    Ok(())
+}
+
+/// Rewrites the whole roll-up (after the referential moved schools).
+pub async fn rebuild_rollup(tx: &mut Tx) -> CoreResult<()> {
+    tx.execute(Sql::new("DELETE FROM ind_rollup")).await?;
+    tx.execute(Sql::new(ROLLUP_SELECT).push(ROLLUP_GROUP)).await?;
+    Ok(())
+}
+
+/// Rewrites the roll-up row a school value belongs to (nothing for other levels).
+async fn refresh_rollup_of_value(tx: &mut Tx, id: &str) -> CoreResult<()> {
+    #[derive(sqlx::FromRow)]
+    struct W {
+        indicator_id: String,
+        period: String,
+        code_academie: Option<String>,
+    }
+    let w: Option<W> = tx
+        .fetch_optional(
+            Sql::new(
+                "SELECT indicator_id, period, code_academie FROM ind_value WHERE perimeter_kind = 'etablissement' AND id = ",
+            )
+            .bind(id),
+        )
+        .await?;
+    match w {
+        Some(w) => {
+            refresh_rollup(
+                tx,
+                &w.indicator_id,
+                &w.period,
+                Some(w.code_academie.as_deref().unwrap_or("")),
+            )
+            .await
+        }
+        None => Ok(()),
+    }
 }
 
 pub async fn find_value(db: &Db, id: &str) -> CoreResult<Option<Value>> {
@@ -512,6 +601,20 @@ pub async fn upsert_values(
         );
         written += tx.execute(q).await?;
     }
+    let touched: std::collections::BTreeSet<(&str, &str, &str)> = rows
+        .iter()
+        .filter(|r| r.perimeter_kind == Level::Etablissement.as_str())
+        .map(|r| {
+            let academie = locations
+                .get(&r.perimeter_code)
+                .and_then(|l| l.code_academie.as_deref())
+                .unwrap_or("");
+            (r.indicator_id.as_str(), r.period.as_str(), academie)
+        })
+        .collect();
+    for (indicator_id, period, academie) in touched {
+        refresh_rollup(tx, indicator_id, period, Some(academie)).await?;
+    }
     Ok(written)
 }
 
@@ -646,7 +749,9 @@ pub async fn lock_values(
             .bind(a)
             .push(")");
     }
-    tx.execute(q).await
+    let locked = tx.execute(q).await?;
+    refresh_rollup(tx, &ind.id, period, academie).await?;
+    Ok(locked)
 }
 
 /// The académie a perimeter belongs to (itself for an académie), if any.
@@ -768,6 +873,9 @@ pub async fn partials(
     validated_only: bool,
 ) -> CoreResult<Vec<Partial>> {
     let capture = ind.capture_level();
+    if capture == Level::Etablissement && child.rank() >= Level::Academie.rank() {
+        return rollup_partials(db, ind, period, parent, child, validated_only).await;
+    }
     let (joins, lineage) = lineage(capture);
     let (Some(parent_expr), Some(child_expr)) = (lineage.of(parent.0), lineage.of(child)) else {
         return Ok(Vec::new());
@@ -792,6 +900,47 @@ pub async fn partials(
     }
     if child != Level::National {
         // PostgreSQL refuses to group by a constant: the nation is one group anyway.
+        q.push_mut(&format!(" GROUP BY {child_expr}"));
+    }
+    db.fetch_all(q).await
+}
+
+/// [`partials`] of school values by académie, région académique or nation, read from the
+/// roll-up (`ind_rollup`, at most two rows per académie) instead of the values.
+async fn rollup_partials(
+    db: &Db,
+    ind: &Indicator,
+    period: &str,
+    parent: (Level, &str),
+    child: Level,
+    validated_only: bool,
+) -> CoreResult<Vec<Partial>> {
+    let expr = |level: Level| match level {
+        Level::Academie => Some("NULLIF(r.code_academie, '')"),
+        Level::RegionAcademique => Some("a.code_region_academique"),
+        Level::National => Some("''"),
+        _ => None,
+    };
+    let (Some(parent_expr), Some(child_expr)) = (expr(parent.0), expr(child)) else {
+        return Ok(Vec::new());
+    };
+    let mut q = Sql::new(&format!(
+        "SELECT {child_expr} AS code, CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS n, \
+         CAST(SUM(r.s_value) AS BIGINT) AS s_value, CAST(SUM(r.s_num) AS BIGINT) AS s_num, \
+         CAST(SUM(r.s_den) AS BIGINT) AS s_den, MIN(r.min_value) AS min_value, MAX(r.max_value) AS max_value, \
+         CAST(SUM(r.s_weighted) AS BIGINT) AS s_weighted \
+         FROM ind_rollup r LEFT JOIN academie a ON a.code = r.code_academie WHERE r.indicator_id = "
+    ))
+    .bind(ind.id.as_str())
+    .push(" AND r.period = ")
+    .bind(period);
+    if parent.0 != Level::National {
+        q = q.push(&format!(" AND {parent_expr} = ")).bind(parent.1);
+    }
+    if validated_only {
+        q.push_mut(" AND r.validated = 1");
+    }
+    if child != Level::National {
         q.push_mut(&format!(" GROUP BY {child_expr}"));
     }
     db.fetch_all(q).await
