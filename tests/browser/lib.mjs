@@ -4,7 +4,7 @@
 // `browser: N passed, M failed`.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -102,6 +102,61 @@ async function isReady(url) {
   }
 }
 
+// The demo database, loaded once per run and copied for each test that starts `demo` on a new
+// SQLite file: loading the demo (referential, 6,000 schools, every slice) takes 15 s or more in
+// a debug build, while `demo` on a loaded copy only checks that everything is there. The
+// template is loaded without SMTP settings, so its queued mails wait for the test's server, as
+// they would on a fresh load. `GOUVERNAIL_BROWSER_FRESH_DEMO=1` loads the demo in every test.
+let demoTemplate = null;
+
+function newSqliteFile(args) {
+  if (args[0] !== 'demo' || process.env.GOUVERNAIL_BROWSER_FRESH_DEMO === '1') return null;
+  const at = args.indexOf('--database');
+  const url = at >= 0 ? String(args[at + 1]) : '';
+  if (!url.startsWith('sqlite://')) return null;
+  const file = url.slice('sqlite://'.length);
+  return existsSync(file) ? null : file;
+}
+
+async function loadDemoTemplate(bin) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gouvernail-demo-template-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'demo.sqlite');
+  const port = await freePort();
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GOUVERNAIL_SMTP_')));
+  const child = spawn(bin, ['demo', '--database', `sqlite://${file}`, '--listen', `127.0.0.1:${port}`], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  liveChildren.add(child);
+  let err = '';
+  child.stderr.on('data', (b) => {
+    err += b;
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!(await isReady(`http://127.0.0.1:${port}/readyz`))) {
+    if (child.exitCode !== null || Date.now() >= deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the demo template did not load:\n${err}`);
+    }
+    await sleep(READY_POLL_MS);
+  }
+  child.kill('SIGTERM');
+  await exited;
+  liveChildren.delete(child);
+  return file;
+}
+
+/** Copies the run's demo database (loaded on first use) to `file` (and its WAL, if any). */
+async function copyDemoTemplate(bin, file) {
+  demoTemplate ??= loadDemoTemplate(bin);
+  const template = await demoTemplate;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(template + suffix)) copyFileSync(template + suffix, file + suffix);
+  }
+}
+
 /**
  * Starts `$GOUVERNAIL_BIN args… --listen 127.0.0.1:PORT` (the `--listen` is added unless `args`
  * already has one) and waits until `GET /readyz` answers 200. PORT is `port` when given (a port
@@ -131,6 +186,9 @@ export async function startServer({
     fullArgs.push('--listen', `127.0.0.1:${port}`);
   }
   const baseUrl = `http://127.0.0.1:${port}`;
+
+  const demoFile = newSqliteFile(fullArgs);
+  if (demoFile) await copyDemoTemplate(bin, demoFile);
 
   const child = spawn(bin, fullArgs, {
     env: { ...process.env, ...env },
