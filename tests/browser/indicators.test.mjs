@@ -94,6 +94,11 @@ test('the national dashboard, maps, campaign heatmap and report pack; a DAN ente
   await submit(p2, p2.locator('#validate-submit'));
   assert.match(await p2.locator('#value-status').innerText(), /Validée/);
   await assertAccessible(p2);
+
+  // An indicator computed from the collectivités' inventories says so.
+  await p2.goto(`${base}/indicateurs/INV-TERM-100`);
+  assert.match(await p2.locator('#indicator-formula').innerText(), /Terminaux pour 100 élèves/);
+  await assertAccessible(p2);
   await dan.close();
   await browser.close();
 });

@@ -357,6 +357,14 @@ impl Indicator {
         }
     }
 
+    /// What the platform computes the values from, for an indicator with a formula.
+    pub fn formula_label(&self) -> Option<&'static str> {
+        self.formula
+            .as_deref()
+            .and_then(Formula::from_code)
+            .map(Formula::label)
+    }
+
     /// The parsed periodicity (stored values are always valid).
     pub fn periodicity(&self) -> Periodicity {
         Periodicity::from_code(&self.periodicity).unwrap_or(Periodicity::Annee)
