@@ -148,6 +148,75 @@ async fn post(app: &App, who: &Person, uri: &str, form: &[(&str, &str)]) -> Resu
     send(app, req).await
 }
 
+/// A part of a multipart form: a text field, or a file (field, file name, content).
+enum Part<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a str, &'a [u8]),
+}
+
+/// Posts a `multipart/form-data` form as a browser does, from the page's origin unless
+/// `site` says otherwise (`Sec-Fetch-Site`), to `router`.
+async fn post_multipart_to(
+    router: &Router,
+    who: &Person,
+    uri: &str,
+    parts: &[Part<'_>],
+    site: &str,
+) -> Result<Answer, E> {
+    const BOUNDARY: &str = "----gouvernail-test-7d2f";
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match part {
+            Part::Text(name, value) => {
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+                );
+            }
+            Part::File(name, file_name, bytes) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                         Content-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(bytes);
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    let req = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::COOKIE, &who.cookie)
+        .header(header::ACCEPT_LANGUAGE, "fr")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .header("sec-fetch-site", site)
+        .body(Body::from(body))?;
+    let response = router.clone().oneshot(req).await?;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok(Answer {
+        status,
+        location,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+async fn post_multipart(app: &App, who: &Person, uri: &str, parts: &[Part<'_>]) -> Result<Answer, E> {
+    post_multipart_to(&app.router, who, uri, parts, "same-origin").await
+}
+
 /// The text of the element with this id (up to its next tag).
 fn text_of<'a>(html: &'a str, id: &str) -> Option<&'a str> {
     let start = html.find(&format!("id=\"{id}\""))?;
@@ -439,6 +508,222 @@ async fn an_import_shows_each_refused_line_and_field() -> Result<(), E> {
     )
     .await?;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(empty.body.contains("href=\"#f-contenu\"") && empty.body.contains("value=\"GLPI\""));
+    assert!(empty.body.contains("href=\"#f-inventaire-contenu\"") && empty.body.contains("value=\"GLPI\""));
+    Ok(())
+}
+
+/// The tablets of a school's current inventory.
+async fn tablets(app: &App, who: &Person, uai: &str) -> Result<Option<i64>, E> {
+    Ok(equip::inventory(&app.db, &who.principal, uai)
+        .await?
+        .current
+        .iter()
+        .find(|d| d.category == "tablette")
+        .and_then(|d| d.quantity))
+}
+
+#[tokio::test]
+async fn an_inventory_file_is_uploaded_its_good_lines_kept_and_its_refused_lines_named() -> Result<(), E> {
+    let app = app().await?;
+    // The page's forms send files (multipart), each field named within its form.
+    let page = get(&app, &app.cd35, "/equipements/imports").await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body.matches("enctype=\"multipart/form-data\"").count(), 2);
+    for id in [
+        "f-inventaire-fichier",
+        "f-effectifs-fichier",
+        "f-inventaire-contenu",
+        "f-effectifs-contenu",
+    ] {
+        assert_eq!(page.body.matches(&format!("id=\"{id}\"")).count(), 1, "{id}");
+        assert!(page.body.contains(&format!("for=\"{id}\"")), "{id} labelled");
+    }
+    assert!(page.body.contains("type=\"file\""));
+
+    let csv = format!(
+        "uai;categorie;quantite\r\n{c};tablette;12\r\n{l};tablette;3\r\n0000000A;tablette;1\r\n{c};tablette;-2\r\n",
+        c = app.college,
+        l = app.lycee
+    );
+    let lycee_before = tablets(&app, &app.region, &app.lycee).await?;
+    let report = post_multipart(
+        &app,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[
+            Part::Text("date", ""),
+            Part::Text("source", "GLPI"),
+            Part::File("fichier", "inventaire.csv", csv.as_bytes()),
+            Part::Text("contenu", ""),
+        ],
+    )
+    .await?;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(text_of(&report.body, "report-lines"), Some("4"));
+    assert_eq!(text_of(&report.body, "report-accepted"), Some("1"));
+    assert_eq!(text_of(&report.body, "report-rejected"), Some("3"));
+    // Each refused line is named with its column: the Région's lycée, an unknown UAI, a
+    // negative quantity.
+    for named in ["ligne 3 : uai", "ligne 4 : uai", "ligne 5 : quantite"] {
+        assert!(
+            report.body.contains(&format!("<th scope=\"row\">{named}</th>")),
+            "{named}: {}",
+            report.body
+        );
+    }
+    // The good line is kept, the refused ones changed nothing.
+    assert_eq!(tablets(&app, &app.cd35, &app.college).await?, Some(12));
+    assert_eq!(tablets(&app, &app.region, &app.lycee).await?, lycee_before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_pupil_count_file_is_uploaded_its_good_lines_kept_and_its_refused_lines_named() -> Result<(), E> {
+    let app = app().await?;
+    let schools = gouvernail_core::equipment::demo::schools_35(&app.db).await?;
+    let ecoles: Vec<&str> = schools
+        .iter()
+        .filter(|s| s.famille == "ecole")
+        .map(|s| s.uai.as_str())
+        .take(2)
+        .collect();
+    let [first, second] = ecoles[..] else {
+        return Err("two écoles expected".into());
+    };
+    // The ministry's file as published: `;`, UTF-8 with BOM, CRLF.
+    let file = format!(
+        "\u{feff}Rentrée scolaire;Numéro de l'école;Nombre total de classes;Nombre total d'élèves\r\n\
+         2025;{first};6;137\r\n2025;{second};six;120\r\n2025;{first};6;-1\r\n"
+    );
+    let second_before = equip::inventory(&app.db, &app.dan.principal, second)
+        .await?
+        .pupils;
+    let report = post_multipart(
+        &app,
+        &app.dan,
+        "/equipements/imports/effectifs",
+        &[Part::File(
+            "fichier",
+            "fr-en-ecoles-effectifs-nb_classes.csv",
+            file.as_bytes(),
+        )],
+    )
+    .await?;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(text_of(&report.body, "report-lines"), Some("3"));
+    assert_eq!(text_of(&report.body, "report-accepted"), Some("1"));
+    for named in [
+        "ligne 3 : Nombre total de classes",
+        "ligne 4 : Nombre total d&#39;élèves",
+    ] {
+        assert!(report.body.contains(named), "{named}: {}", report.body);
+    }
+    let kept = equip::inventory(&app.db, &app.dan.principal, first).await?.pupils;
+    assert_eq!(
+        kept.map(|p| (p.school_year, p.classes, p.pupils)),
+        Some((2025, 6, 137))
+    );
+    let refused = equip::inventory(&app.db, &app.dan.principal, second)
+        .await?
+        .pupils;
+    assert_eq!(refused, second_before, "the refused line changed nothing");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_upload_is_refused_when_too_large_not_csv_doubled_or_cross_site() -> Result<(), E> {
+    let app = app().await?;
+    let csv = format!("uai;categorie;quantite\r\n{};tablette;7\r\n", app.college);
+    // A file and pasted text at once: the file field is named, the rest kept.
+    let both = post_multipart(
+        &app,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[
+            Part::Text("source", "GLPI"),
+            Part::File("fichier", "inventaire.csv", csv.as_bytes()),
+            Part::Text("contenu", &csv),
+        ],
+    )
+    .await?;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", both.body);
+    assert!(
+        both.body.contains("href=\"#f-inventaire-fichier\""),
+        "{}",
+        both.body
+    );
+    assert!(both.body.contains("id=\"f-inventaire-fichier-error\""));
+    assert!(both.body.contains("value=\"GLPI\""));
+    // A spreadsheet not saved as CSV (a zip: XLSX, ODS).
+    let zip = post_multipart(
+        &app,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[Part::File(
+            "fichier",
+            "inventaire.xlsx",
+            b"PK\x03\x04 not really a workbook",
+        )],
+    )
+    .await?;
+    assert_eq!(zip.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", zip.body);
+    assert!(zip.body.contains("CSV attendu"), "{}", zip.body);
+    // A file in the wrong encoding is named on the file field.
+    let latin1 = post_multipart(
+        &app,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[Part::File("fichier", "inventaire.csv", b"uai;cat\xe9gorie\r\n")],
+    )
+    .await?;
+    assert_eq!(latin1.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", latin1.body);
+    assert!(
+        latin1.body.contains("href=\"#f-inventaire-fichier\""),
+        "{}",
+        latin1.body
+    );
+    assert!(latin1.body.contains("UTF-8"));
+    // Over the configured size (GOUVERNAIL_MAX_UPLOAD_MIB): refused while read, named.
+    let mut config = WebConfig::default();
+    config.storage.max_bytes = 32;
+    let small = gouvernail_web::router(AppState::new(app.db.clone(), config));
+    let large = post_multipart_to(
+        &small,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[Part::File("fichier", "inventaire.csv", csv.as_bytes())],
+        "same-origin",
+    )
+    .await?;
+    assert_eq!(large.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", large.body);
+    assert!(
+        large.body.contains("dépasse la taille maximale"),
+        "{}",
+        large.body
+    );
+    // So is pasted text over that size.
+    let pasted = Request::builder()
+        .method("POST")
+        .uri("/equipements/imports/inventaire")
+        .header(header::COOKIE, &app.cd35.cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(format!("contenu={}", encode(&csv))))?;
+    let response = small.clone().oneshot(pasted).await?;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.into_body().collect().await?.to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("dépasse la taille maximale"));
+    // From another site: the CSRF layer refuses the multipart form as any other.
+    let cross = post_multipart_to(
+        &app.router,
+        &app.cd35,
+        "/equipements/imports/inventaire",
+        &[Part::File("fichier", "inventaire.csv", csv.as_bytes())],
+        "cross-site",
+    )
+    .await?;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN, "{}", cross.body);
+    // None of these changed the college's figures.
+    assert_ne!(tablets(&app, &app.cd35, &app.college).await?, Some(7));
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,14 +27,21 @@ use crate::charts::map::{Tile, departement_map, departement_table};
 use crate::charts::{Bucket, DataTable};
 use crate::pages::{Crumbs, Num, PageCtx, PageError, url_encode};
 use crate::state::AppState;
+use crate::upload::{FILE_FIELD, PostedForm, UPLOAD_CEILING, Upload, UploadProblem};
 
 /// The routes of the equipment pages.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ecarts", get(gaps_page))
         .route("/equipements/imports", get(imports_page))
-        .route("/equipements/imports/inventaire", post(import_itemised))
-        .route("/equipements/imports/effectifs", post(import_pupils))
+        .route(
+            "/equipements/imports/inventaire",
+            post(import_itemised).layer(DefaultBodyLimit::max(UPLOAD_CEILING)),
+        )
+        .route(
+            "/equipements/imports/effectifs",
+            post(import_pupils).layer(DefaultBodyLimit::max(UPLOAD_CEILING)),
+        )
         .route("/equipements/{uai}", get(school_page).post(declare))
         .route("/equipements/{uai}/commentaires", post(comment_school))
         .route("/plans-equipement", get(plans_page).post(create_plan))
@@ -770,10 +777,13 @@ struct ImportsPage {
     report: Option<(&'static str, ImportReport)>,
     message: Option<String>,
     problems: Vec<Problem>,
+    /// The largest file accepted.
+    max_upload_mib: usize,
 }
 
 fn render_imports(
     ctx: &PageCtx,
+    state: &AppState,
     failure: Option<Failure>,
     report: Option<(&'static str, ImportReport)>,
     posted: Option<(&'static str, Fields)>,
@@ -800,76 +810,142 @@ fn render_imports(
         report,
         message,
         problems,
+        max_upload_mib: state.config.storage.max_bytes / (1024 * 1024),
     })?;
     Ok((status, html).into_response())
 }
 
-async fn imports_page(ctx: PageCtx) -> PageResponse {
-    render_imports(&ctx, None, None, None)
+async fn imports_page(ctx: PageCtx, State(state): State<AppState>) -> PageResponse {
+    render_imports(&ctx, &state, None, None, None)
 }
 
-async fn import_itemised(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResponse {
+/// The bytes of an import: the file sent, or the text pasted in `contenu` (not both). A
+/// CSV is expected: a zip (XLSX, ODS) is refused, as the API takes CSV only. Errors are
+/// named on the field the content came from (`fichier` or `contenu`), and `errors` gets
+/// them.
+fn import_bytes(
+    ctx: &PageCtx,
+    fields: &Fields,
+    file: Option<Upload>,
+    problem: Option<UploadProblem>,
+    errors: &mut Vec<FieldError>,
+) -> Option<(&'static str, Vec<u8>)> {
+    if let Some(problem) = problem {
+        errors.push(FieldError::new(FILE_FIELD, problem.message(ctx)));
+        return None;
+    }
+    match (file, fields.filled("contenu")) {
+        (Some(_), Some(_)) => errors.push(FieldError::new(FILE_FIELD, ctx.t("upload-both"))),
+        (Some(file), None) if file.is_zip() => {
+            errors.push(FieldError::new(FILE_FIELD, ctx.t("eq-file-csv-only")));
+        }
+        (Some(file), None) => return Some((FILE_FIELD, file.bytes)),
+        (None, Some(_)) => {
+            return Some(("contenu", fields.get("contenu").unwrap_or("").as_bytes().to_vec()));
+        }
+        (None, None) => errors.push(FieldError::new("contenu", "obligatoire")),
+    }
+    None
+}
+
+/// Names a whole-file error of the service (`fichier`) on the field the content came from.
+fn on_source(source: Option<&str>, e: CoreError) -> CoreError {
+    let rename = |errors: Vec<FieldError>| {
+        errors
+            .into_iter()
+            .map(|e| match (e.field.as_str(), source) {
+                ("fichier" | "contenu", Some(field)) => FieldError::new(field, e.message),
+                _ => e,
+            })
+            .collect()
+    };
+    match e {
+        CoreError::Validation(errors) => CoreError::Validation(rename(errors)),
+        CoreError::BadRequest(errors) => CoreError::BadRequest(rename(errors)),
+        other => other,
+    }
+}
+
+/// A refused import form: its fields are named `f-FORM-NAME` on the page (two forms share
+/// it), so are the links of the error summary. A file cannot be shown again: its field is
+/// marked present so that its error is linked.
+fn import_failure(
+    ctx: &PageCtx,
+    form: &'static str,
+    mut fields: Fields,
+    e: CoreError,
+) -> Result<Failure, PageError> {
+    if !fields.0.iter().any(|(k, _)| k == FILE_FIELD) {
+        fields.0.push((FILE_FIELD.to_owned(), String::new()));
+    }
+    let mut f = failure(ctx, form, fields, e, &same_name)?;
+    for p in &mut f.problems {
+        if let Some(anchor) = &mut p.anchor {
+            *anchor = format!("f-{form}-{}", anchor.trim_start_matches("f-"));
+        }
+    }
+    Ok(f)
+}
+
+async fn import_itemised(ctx: PageCtx, State(state): State<AppState>, posted: PostedForm) -> PageResponse {
     let p = ctx.require_user()?;
-    let fields = Fields(pairs);
+    let fields = Fields(posted.pairs);
     let mut errors = Vec::new();
     let as_of = fields.date("date", &mut errors);
-    if fields.filled("contenu").is_none() {
-        errors.push(FieldError::new("contenu", "obligatoire"));
-    }
-    let result = match validation(errors) {
-        Ok(()) => {
-            let bytes = fields.get("contenu").unwrap_or("").as_bytes().to_vec();
-            equip::import_itemised(&state.db, p, &bytes, as_of, fields.filled("source")).await
+    let content = import_bytes(&ctx, &fields, posted.file, posted.problem, &mut errors);
+    let source = content.as_ref().map(|(field, _)| *field);
+    let result = match (validation(errors), &content) {
+        (Ok(()), Some((_, bytes))) => {
+            equip::import_itemised(&state.db, p, bytes, as_of, fields.filled("source")).await
         }
-        Err(e) => Err(e),
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(CoreError::Validation(vec![FieldError::new(
+            "contenu",
+            "obligatoire",
+        )])),
     };
     match result {
         Ok(report) => render_imports(
             &ctx,
+            &state,
             None,
             Some(("inventaire", report)),
             Some(("inventaire", fields)),
         ),
         Err(CoreError::Forbidden) => Err(ctx.error(CoreError::Forbidden)),
         Err(e) => {
-            let f = failure(&ctx, "inventaire", fields, e, &same_name)?;
-            render_imports(&ctx, Some(f), None, None)
+            let f = import_failure(&ctx, "inventaire", fields, on_source(source, e))?;
+            render_imports(&ctx, &state, Some(f), None, None)
         }
     }
 }
 
-async fn import_pupils(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResponse {
+async fn import_pupils(ctx: PageCtx, State(state): State<AppState>, posted: PostedForm) -> PageResponse {
     let p = ctx.require_user()?;
-    let fields = Fields(pairs);
-    let result = match fields.filled("contenu") {
-        None => Err(CoreError::Validation(vec![FieldError::new(
+    let fields = Fields(posted.pairs);
+    let mut errors = Vec::new();
+    let content = import_bytes(&ctx, &fields, posted.file, posted.problem, &mut errors);
+    let source = content.as_ref().map(|(field, _)| *field);
+    let result = match (validation(errors), &content) {
+        (Ok(()), Some((_, bytes))) => equip::import_pupils(&state.db, p, bytes).await,
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(CoreError::Validation(vec![FieldError::new(
             "contenu",
             "obligatoire",
         )])),
-        Some(_) => {
-            let bytes = fields.get("contenu").unwrap_or("").as_bytes().to_vec();
-            equip::import_pupils(&state.db, p, &bytes).await
-        }
     };
     match result {
         Ok(report) => render_imports(
             &ctx,
+            &state,
             None,
             Some(("effectifs", report)),
             Some(("effectifs", fields)),
         ),
         Err(CoreError::Forbidden) => Err(ctx.error(CoreError::Forbidden)),
         Err(e) => {
-            let f = failure(&ctx, "effectifs", fields, e, &same_name)?;
-            render_imports(&ctx, Some(f), None, None)
+            let f = import_failure(&ctx, "effectifs", fields, on_source(source, e))?;
+            render_imports(&ctx, &state, Some(f), None, None)
         }
     }
 }
