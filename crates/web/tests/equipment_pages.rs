@@ -727,3 +727,151 @@ async fn an_upload_is_refused_when_too_large_not_csv_doubled_or_cross_site() -> 
     assert_ne!(tablets(&app, &app.cd35, &app.college).await?, Some(7));
     Ok(())
 }
+
+/// The status of `PATCH /api/v1/besoins/{id}` for this person (their session, same origin).
+async fn api_patch_need(app: &App, who: &Person, id: &str, version: i64) -> Result<StatusCode, E> {
+    let req = Request::builder()
+        .method("PATCH")
+        .uri(format!("/api/v1/besoins/{id}"))
+        .header(header::COOKIE, &who.cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(format!("{{\"version\":{version},\"note\":\"API\"}}")))?;
+    Ok(send(app, req).await?.status)
+}
+
+#[tokio::test]
+async fn a_need_is_edited_by_its_writers_a_stale_version_conflicts_and_others_cannot_open_it() -> Result<(), E>
+{
+    let app = app().await?;
+    let needs = equip::needs(&app.db, &app.dan.principal).await?;
+    let action = needs
+        .iter()
+        .find(|n| n.academie_code.as_deref() == Some("14"))
+        .ok_or("no need of a Rennes action")?
+        .clone();
+    let project = needs
+        .iter()
+        .find(|n| n.academie_code.is_none())
+        .ok_or("no need of a national project")?
+        .clone();
+    // The list offers the edit to those who may write: the DAN edits the action's need,
+    // not the national project's.
+    let list = get(&app, &app.dan, "/besoins").await?;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(
+        list.body
+            .contains(&format!("href=\"/besoins/{}/modifier\"", action.id))
+    );
+    assert!(
+        !list
+            .body
+            .contains(&format!("href=\"/besoins/{}/modifier\"", project.id))
+    );
+    let cd35_list = get(&app, &app.cd35, "/besoins").await?;
+    assert!(
+        !cd35_list.body.contains("/modifier\""),
+        "no edit for a collectivité"
+    );
+
+    // The form, filled with the need and its version.
+    let uri = format!("/besoins/{}/modifier", action.id);
+    let page = get(&app, &app.dan, &uri).await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body.matches("<h1").count(), 1);
+    assert!(page.body.contains("id=\"need-form\""));
+    assert!(page.body.contains(&format!(
+        "type=\"hidden\" name=\"version\" value=\"{}\"",
+        action.version
+    )));
+    assert!(page.body.contains(&format!("value=\"{}\"", action.target())));
+    let v = action.version.to_string();
+    let threshold = action.threshold.to_string();
+    let form = |version: &str, seuil: &str, note: &str| {
+        vec![
+            ("version", version.to_owned()),
+            ("cible", "departement:35".to_owned()),
+            ("famille", "college".to_owned()),
+            ("categorie", action.category.clone()),
+            ("regle", action.rule.clone()),
+            ("seuil", seuil.to_owned()),
+            ("echeance", "2027-09-01".to_owned()),
+            ("formation", "Prise en main des classes mobiles".to_owned()),
+            ("note", note.to_owned()),
+        ]
+    };
+    async fn send_form(
+        app: &App,
+        who: &Person,
+        uri: &str,
+        f: Vec<(&'static str, String)>,
+    ) -> Result<Answer, E> {
+        let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post(app, who, uri, &refs).await
+    }
+
+    // A bad threshold: 422, named in the error summary and beside its field, input kept.
+    let bad = send_form(&app, &app.dan, &uri, form(&v, "-1", "Revu en comité")).await?;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("id=\"form-error\""));
+    assert!(bad.body.contains("href=\"#f-seuil\""), "{}", bad.body);
+    assert!(bad.body.contains("id=\"f-seuil-error\""));
+    assert!(bad.body.contains("value=\"-1\"") && bad.body.contains("Revu en comité"));
+    assert_eq!(
+        equip::need(&app.db, &app.dan.principal, &action.id).await?,
+        action
+    );
+
+    // The edit: saved over the version read, back to the list.
+    let saved = send_form(&app, &app.dan, &uri, form(&v, &threshold, "Revu en comité")).await?;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("/besoins#besoin-{}", action.id).as_str())
+    );
+    let after = equip::need(&app.db, &app.dan.principal, &action.id).await?;
+    assert_eq!(after.target(), "departement:35");
+    assert_eq!(after.famille.as_deref(), Some("college"));
+    assert_eq!(after.needed_by, Some(time::macros::date!(2027 - 09 - 01)));
+    assert_eq!(after.training, "Prise en main des classes mobiles");
+    assert_eq!(after.note, "Revu en comité");
+    assert_eq!(after.version, action.version + 1);
+
+    // The same form again, read before that save: 409, the conflict said, what was typed kept.
+    let stale = send_form(&app, &app.dan, &uri, form(&v, &threshold, "Autre relecture")).await?;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("id=\"form-error\""));
+    assert!(stale.body.contains("modifié"), "{}", stale.body);
+    assert!(stale.body.contains("Autre relecture"));
+    assert_eq!(equip::need(&app.db, &app.dan.principal, &action.id).await?, after);
+
+    // Those who may not write the need cannot open its form, nor post it: the API's answer.
+    for (who, need) in [(&app.cd35, &action), (&app.cd35, &project), (&app.dan, &project)] {
+        let current = equip::need(&app.db, &app.dan.principal, &need.id).await?;
+        let expected = api_patch_need(&app, who, &need.id, current.version).await?;
+        assert!(
+            matches!(expected, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{expected}"
+        );
+        let edit = format!("/besoins/{}/modifier", need.id);
+        let page = get(&app, who, &edit).await?;
+        assert_eq!(page.status, expected, "{edit}");
+        assert!(!page.body.contains("id=\"need-form\""));
+        let version = current.version.to_string();
+        let posted = send_form(
+            &app,
+            who,
+            &edit,
+            form(&version, &current.threshold.to_string(), "Intrus"),
+        )
+        .await?;
+        assert_eq!(posted.status, expected, "{edit}");
+        assert_eq!(equip::need(&app.db, &app.dan.principal, &need.id).await?, current);
+    }
+    // A national project's need is readable by all: a collectivité gets 403 on it.
+    assert_eq!(
+        api_patch_need(&app, &app.cd35, &project.id, project.version).await?,
+        StatusCode::FORBIDDEN
+    );
+    Ok(())
+}

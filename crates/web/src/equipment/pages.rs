@@ -1,7 +1,8 @@
 //! The equipment pages: the gap analysis of a perimeter (lists, map coloured by readiness,
 //! per-collectivité summary, exports), a school's equipment with the declaration form of
 //! its collectivité, the imports (itemised inventory, the ministry's pupil counts) with
-//! their report, the collectivités' plans with their form, and the needs of the projects.
+//! their report, the collectivités' plans with their form, and the needs of the projects
+//! with their edit form (for those who may write them).
 //!
 //! Handlers parse, call one service function per read or write, and render. A refused form
 //! shows its page again with what was typed kept and an error summary linking to the named
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/plans-equipement/{id}", get(plan_page).post(update_plan))
         .route("/plans-equipement/{id}/commentaires", post(comment_plan))
         .route("/besoins", get(needs_page))
+        .route("/besoins/{id}/modifier", get(need_page).post(update_need))
 }
 
 type PageResponse = Result<Response, PageError>;
@@ -1455,18 +1457,155 @@ async fn comment_plan(
 struct NeedsPage {
     ctx: PageCtx,
     crumbs: Crumbs,
-    needs: Vec<Need>,
+    /// Each need with whether the caller may change it.
+    needs: Vec<(Need, bool)>,
 }
 
 async fn needs_page(ctx: PageCtx, State(state): State<AppState>) -> PageResponse {
     let p = ctx.require_user()?;
-    let needs = equip::needs(&state.db, p).await.map_err(|e| ctx.error(e))?;
+    let needs = equip::needs_with_rights(&state.db, p)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let html = ctx.render(&NeedsPage {
         ctx: ctx.clone(),
         crumbs: Crumbs::new(ctx.t("eq-needs-title")).link("/ecarts", ctx.t("eq-gaps-title")),
         needs,
     })?;
     Ok(html.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "equipment/besoin.html")]
+struct NeedPage {
+    ctx: PageCtx,
+    crumbs: Crumbs,
+    need: Need,
+    form: FormState,
+    familles: &'static [&'static str],
+    /// `terminaux` and the categories a need may count (not maintenance).
+    categories: Vec<&'static str>,
+    rules: &'static [NeedRule],
+    message: Option<String>,
+    problems: Vec<Problem>,
+}
+
+/// The school families a need may target (empty: all).
+const FAMILLES: &[&str] = &["ecole", "college", "lycee", "erea"];
+
+/// The edit form as the need stands.
+fn need_defaults(n: &Need) -> FormState {
+    FormState::of(vec![
+        ("version".to_owned(), n.version.to_string()),
+        ("cible".to_owned(), n.target()),
+        ("famille".to_owned(), n.famille.clone().unwrap_or_default()),
+        ("categorie".to_owned(), n.category.clone()),
+        ("regle".to_owned(), n.rule.clone()),
+        ("seuil".to_owned(), n.threshold.to_string()),
+        (
+            "echeance".to_owned(),
+            n.needed_by.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+        ("formation".to_owned(), n.training.clone()),
+        ("note".to_owned(), n.note.clone()),
+    ])
+}
+
+/// The change a posted edit form describes: every field is sent, an empty date clears it.
+fn need_input(fields: &Fields) -> Result<NeedInput, CoreError> {
+    let mut errors = Vec::new();
+    let threshold = fields.int("seuil", &mut errors);
+    if fields.filled("seuil").is_none() {
+        errors.push(FieldError::new("seuil", "obligatoire"));
+    }
+    let needed_by = fields.date("echeance", &mut errors);
+    validation(errors)?;
+    let text = |name: &str| Some(fields.get(name).unwrap_or("").trim().to_owned());
+    Ok(NeedInput {
+        subject: None,
+        target: text("cible"),
+        famille: text("famille"),
+        category: text("categorie"),
+        rule: text("regle"),
+        threshold,
+        needed_by: Some(needed_by),
+        training: text("formation"),
+        note: text("note"),
+    })
+}
+
+/// The form's field and label of a need's error.
+fn need_field(ctx: &PageCtx, field: &str) -> (String, String) {
+    let label = match field {
+        "cible" => ctx.t("eq-col-target"),
+        "famille" => ctx.t("eq-col-famille"),
+        "categorie" => ctx.t("eq-col-category"),
+        "regle" => ctx.t("eq-col-rule"),
+        "seuil" => ctx.t("eq-need-threshold"),
+        "echeance" => ctx.t("eq-col-due"),
+        "formation" => ctx.t("eq-col-training"),
+        "note" => ctx.t("eq-note"),
+        "sujet" => ctx.t("eq-col-need"),
+        other => other.to_owned(),
+    };
+    (field.to_owned(), label)
+}
+
+async fn render_need(ctx: &PageCtx, state: &AppState, id: &str, failure: Option<Failure>) -> PageResponse {
+    let p = ctx.require_user()?;
+    // Those who may not write the need get the API's answer: 404 unreadable, 403 read only.
+    let need = equip::need_to_edit(&state.db, p, id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let form = Failure::state(failure.as_ref(), "besoin").unwrap_or_else(|| need_defaults(&need));
+    let (status, message, problems) = Failure::parts(failure);
+    let categories = std::iter::once(TERMINAUX)
+        .chain(
+            Category::ALL
+                .iter()
+                .filter(|c| **c != Category::Maintenance)
+                .map(|c| c.as_str()),
+        )
+        .collect();
+    let crumbs = Crumbs::new(ctx.t("eq-need-edit")).link("/besoins", ctx.t("eq-needs-title"));
+    let html = ctx.render(&NeedPage {
+        ctx: ctx.clone(),
+        crumbs,
+        need,
+        form,
+        familles: FAMILLES,
+        categories,
+        rules: NeedRule::ALL,
+        message,
+        problems,
+    })?;
+    Ok((status, html).into_response())
+}
+
+async fn need_page(ctx: PageCtx, State(state): State<AppState>, Path(id): Path<String>) -> PageResponse {
+    render_need(&ctx, &state, &id, None).await
+}
+
+async fn update_need(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResponse {
+    let p = ctx.require_user()?;
+    let fields = Fields(pairs);
+    let result = match need_input(&fields) {
+        Ok(input) => equip::update_need(&state.db, p, &id, fields.version(), &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/besoins#besoin-{id}")).into_response()),
+        Err(e) => {
+            let f = failure(&ctx, "besoin", fields, e, &|field| need_field(&ctx, field))?;
+            render_need(&ctx, &state, &id, Some(f)).await
+        }
+    }
 }
 
 #[cfg(test)]
