@@ -1,7 +1,8 @@
 // Equipment on the demo's Ille-et-Vilaine: the Département declares the equipment of one of
 // its collèges from the gap analysis and sees it on the school's page; the DAN of Rennes opens
 // the gap analysis of département 35 and finds both lists, the readiness map with its table,
-// and the per-collectivité summary. Every page passes axe.
+// and the per-collectivité summary. The Département also sends an inventory file from the
+// imports page. Every page passes axe.
 
 import path from 'node:path';
 
@@ -35,6 +36,7 @@ test('a collectivité declares a collège and the DAN reads the gap analysis of 
   await Promise.all([cd35.waitForNavigation(), college.click()]);
   await cd35.waitForURL('**/equipements/*');
   await assertAccessible(cd35);
+  const collegeUai = new URL(cd35.url()).pathname.split('/').pop();
 
   // A refused declaration keeps what was typed and names the field.
   await cd35.locator('#f-source').fill('Recensement du navigateur');
@@ -62,6 +64,19 @@ test('a collectivité declares a collège and the DAN reads the gap analysis of 
   await assertAccessible(cd35);
   await cd35.goto(`${base}/equipements/imports`);
   await assertAccessible(cd35);
+  // An inventory file sent from the page (multipart, same origin): the good line is kept,
+  // the bad one named with its line and column.
+  await cd35.locator('#f-inventaire-fichier').setInputFiles({
+    name: 'inventaire.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(`uai;categorie;quantite\r\n${collegeUai};tablette;9\r\n${collegeUai};tablette;-1\r\n`),
+  });
+  await submit(cd35, cd35.locator('#itemised-form button[type=submit]'));
+  assert.equal(await cd35.locator('#report-accepted').innerText(), '1');
+  assert.match(await cd35.locator('#report-errors').innerText(), /ligne 3 : quantite/);
+  await assertAccessible(cd35);
+  await cd35.goto(`${base}/equipements/${collegeUai}`);
+  assert.match(await cd35.locator('#inventory-table').innerText(), /Tablettes\s+9/);
 
   // The DAN of Rennes: the gap analysis of département 35.
   const dan = await (await browser.newContext()).newPage();

@@ -22,6 +22,7 @@ pub mod router;
 pub mod state;
 pub mod strategy;
 pub mod territory;
+pub mod upload;
 
 pub use router::router;
 pub use state::{AppState, OidcSettings, Theme, WebConfig};

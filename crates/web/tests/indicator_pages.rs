@@ -281,6 +281,79 @@ async fn post(w: &World, who: &Person, uri: &str, form: &[(&str, &str)]) -> Resu
     send(&w.router, req).await
 }
 
+/// A part of a multipart form: a text field, or a file (field, file name, content).
+enum Part<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a str, &'a [u8]),
+}
+
+/// Posts a `multipart/form-data` form as a browser does from `site` (`Sec-Fetch-Site`).
+async fn post_multipart(
+    w: &World,
+    who: &Person,
+    uri: &str,
+    parts: &[Part<'_>],
+    site: &str,
+) -> Result<Answer, E> {
+    const BOUNDARY: &str = "----gouvernail-test-41c9";
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match part {
+            Part::Text(name, value) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            ),
+            Part::File(name, file_name, bytes) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                         Content-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(bytes);
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    let req = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::COOKIE, &who.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .header("sec-fetch-site", site)
+        .body(Body::from(body))?;
+    send(&w.router, req).await
+}
+
+/// The values of TERM-100 for one school and period, as (numerator, denominator) × 10⁴.
+async fn school_values(w: &World, uai: &str, period: &str) -> Result<Vec<(Option<i64>, Option<i64>)>, E> {
+    let page = ind::values(
+        &w.db,
+        &w.admin.principal,
+        &ValueFilter {
+            indicator: Some("TERM-100".into()),
+            period: Some(period.into()),
+            perimeter: Some(format!("etablissement:{uai}")),
+            status: None,
+        },
+        gouvernail_core::territory::model::PageRequest {
+            page: 1,
+            per_page: 10,
+        },
+    )
+    .await?;
+    Ok(page
+        .items
+        .iter()
+        .map(|r| (r.value.numerator_e4, r.value.denominator_e4))
+        .collect())
+}
+
 /// The figure as the French pages write it: the ratio of the sums × 100, exactly.
 fn french_ratio((num, den): (i64, i64)) -> Result<String, E> {
     let num = num * SCALE;
@@ -575,6 +648,160 @@ async fn the_import_names_rejected_lines_and_the_campaign_shows_its_heatmap() ->
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     assert!(bad.body.contains("value=\"Sans fin\""));
     assert!(bad.body.contains("value=\"demain\""));
+    Ok(())
+}
+
+/// The mapping fields of the import form for a file with these columns.
+const MAPPING: [(&str, &str); 5] = [
+    ("col_perimetre", "perimetre"),
+    ("col_periode", "periode"),
+    ("col_numerateur", "numerateur"),
+    ("col_denominateur", "denominateur"),
+    ("indicateur", "TERM-100"),
+];
+
+#[tokio::test]
+async fn an_uploaded_csv_file_is_imported_its_good_lines_kept_and_its_bad_lines_named() -> Result<(), E> {
+    let w = world().await?;
+    let page = get(&w, &w.dan, "/indicateurs/import").await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    assert!(
+        page.body
+            .contains("type=\"file\" id=\"f-fichier\" name=\"fichier\"")
+    );
+    assert!(page.body.contains("for=\"f-fichier\""));
+    let csv = format!(
+        "perimetre;periode;numerateur;denominateur\r\netablissement:{s};2025-2026;12,5;100\r\n\
+         etablissement:0000000A;2025-2026;1;2\r\netablissement:{s};2025;1;2\r\n",
+        s = w.rennes_school
+    );
+    let mut parts = vec![
+        Part::File("fichier", "valeurs.csv", csv.as_bytes()),
+        Part::Text("contenu", ""),
+    ];
+    parts.extend(MAPPING.iter().map(|(k, v)| Part::Text(k, v)));
+    let report = post_multipart(&w, &w.dan, "/indicateurs/import", &parts, "same-origin").await?;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert!(report.body.contains("id=\"import-report\""), "{}", report.body);
+    assert!(
+        report
+            .body
+            .contains("3 lignes lues · 1 valeurs écrites · 2 lignes rejetées"),
+        "{}",
+        report.body
+    );
+    // The refused lines are named with their number and column.
+    assert!(report.body.contains("id=\"rejected-table\""));
+    assert!(
+        report.body.contains("<th scope=\"row\">3</th><td>perimetre</td>"),
+        "{}",
+        report.body
+    );
+    assert!(
+        report.body.contains("<th scope=\"row\">4</th><td>periode</td>"),
+        "{}",
+        report.body
+    );
+    // The good line is written, and only it.
+    assert_eq!(
+        school_values(&w, &w.rennes_school, "2025-2026").await?,
+        vec![(Some(125_000), Some(1_000_000))]
+    );
+    // The mapping typed is kept.
+    assert!(report.body.contains("value=\"numerateur\""));
+
+    // A file and pasted text at once: refused, named on the file field.
+    let mut both = vec![
+        Part::File("fichier", "valeurs.csv", csv.as_bytes()),
+        Part::Text("contenu", &csv),
+    ];
+    both.extend(MAPPING.iter().map(|(k, v)| Part::Text(k, v)));
+    let refused = post_multipart(&w, &w.dan, "/indicateurs/import", &both, "same-origin").await?;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("href=\"#f-fichier\""), "{}", refused.body);
+    assert!(refused.body.contains("id=\"f-fichier-error\""));
+    // From another site: the CSRF layer refuses the multipart form; nothing more written.
+    let cross = post_multipart(&w, &w.dan, "/indicateurs/import", &parts, "cross-site").await?;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    assert_eq!(school_values(&w, &w.rennes_school, "2025-2026").await?.len(), 1);
+    // The pasted text still works as before.
+    let pasted_csv = format!(
+        "perimetre;periode;numerateur;denominateur\netablissement:{};2026-2027;3;4\n",
+        w.rennes_school
+    );
+    let mut pasted: Vec<(&str, &str)> = vec![("contenu", &pasted_csv)];
+    pasted.extend(MAPPING);
+    let page = post(&w, &w.dan, "/indicateurs/import", &pasted).await?;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("1 lignes lues · 1 valeurs écrites · 0 lignes rejetées"),
+        "{}",
+        page.body
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_uploaded_xlsx_file_is_imported_as_the_api_does() -> Result<(), E> {
+    let w = world().await?;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, name) in ["perimetre", "periode", "numerateur", "denominateur"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, u16::try_from(col)?, *name)?;
+    }
+    let school = format!("etablissement:{}", w.rennes_school);
+    sheet.write_string(1, 0, &school)?;
+    sheet.write_string(1, 1, "2025-2026")?;
+    sheet.write_number(1, 2, 30)?;
+    sheet.write_number(1, 3, 120)?;
+    sheet.write_string(2, 0, &school)?;
+    sheet.write_string(2, 1, "2025-2026")?;
+    sheet.write_string(2, 2, "beaucoup")?;
+    sheet.write_number(2, 3, 120)?;
+    let bytes = book.save_to_buffer()?;
+    let mut parts = vec![Part::File("fichier", "valeurs.xlsx", &bytes)];
+    parts.extend(MAPPING.iter().map(|(k, v)| Part::Text(k, v)));
+    let report = post_multipart(&w, &w.dan, "/indicateurs/import", &parts, "same-origin").await?;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert!(
+        report
+            .body
+            .contains("2 lignes lues · 1 valeurs écrites · 1 lignes rejetées"),
+        "{}",
+        report.body
+    );
+    assert!(
+        report
+            .body
+            .contains("<th scope=\"row\">3</th><td>numerateur</td>"),
+        "{}",
+        report.body
+    );
+    assert_eq!(
+        school_values(&w, &w.rennes_school, "2025-2026").await?,
+        vec![(Some(300_000), Some(1_200_000))]
+    );
+    // A zip that is no workbook is named on the file field.
+    let mut broken = vec![Part::File("fichier", "valeurs.xlsx", b"PK\x03\x04 cut short")];
+    broken.extend(MAPPING.iter().map(|(k, v)| Part::Text(k, v)));
+    let refused = post_multipart(&w, &w.dan, "/indicateurs/import", &broken, "same-origin").await?;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("href=\"#f-fichier\""), "{}", refused.body);
     Ok(())
 }
 

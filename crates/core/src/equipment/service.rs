@@ -1308,27 +1308,31 @@ pub async fn comment_plan(db: &Db, by: &Principal, id: &str, body: &str) -> Core
 
 // --- Needs ------------------------------------------------------------------------------------
 
-/// Checks that `by` may write the needs of a subject: a project's by the national writers,
-/// an action's by its académie's writers.
-async fn check_need_writer(db: &Db, by: &Principal, need: &Need) -> CoreResult<()> {
+/// The perimeter whose writers write a need: the nation for a project's, its académie for
+/// an action's.
+fn need_perimeter(need: &Need) -> Perimeter {
     match need.academie_code.as_deref() {
-        Some(academie) => {
-            by.check(
-                db,
-                Capability::Write,
-                &Perimeter::Academie(academie.to_owned()),
-                "besoin",
-                &need.id,
-            )
+        Some(academie) => Perimeter::Academie(academie.to_owned()),
+        None => Perimeter::National,
+    }
+}
+
+/// Whether `by` may write a need (a project's: the national writers; an action's: its
+/// académie's writers), never with a read-only token.
+pub async fn may_write_need(db: &Db, by: &Principal, need: &Need) -> CoreResult<bool> {
+    by.can(db, Capability::Write, &need_perimeter(need)).await
+}
+
+/// Checks that `by` may write the needs of a subject: `NotFound` when an action's
+/// académie is not even readable, `Forbidden` when it is read only.
+async fn check_need_writer(db: &Db, by: &Principal, need: &Need) -> CoreResult<()> {
+    if need.academie_code.is_some() {
+        by.check(db, Capability::Write, &need_perimeter(need), "besoin", &need.id)
             .await
-        }
-        None => {
-            if by.can(db, Capability::Write, &Perimeter::National).await? {
-                Ok(())
-            } else {
-                Err(CoreError::Forbidden)
-            }
-        }
+    } else if may_write_need(db, by, need).await? {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden)
     }
 }
 
@@ -1611,6 +1615,32 @@ pub async fn needs(db: &Db, by: &Principal) -> CoreResult<Vec<Need>> {
         }
     }
     Ok(out)
+}
+
+/// The needs `by` may read, each with whether they may change it (the needs page).
+pub async fn needs_with_rights(db: &Db, by: &Principal) -> CoreResult<Vec<(Need, bool)>> {
+    let mut writable: HashMap<Option<String>, bool> = HashMap::new();
+    let mut out = Vec::new();
+    for need in needs(db, by).await? {
+        let can = match writable.get(&need.academie_code) {
+            Some(&can) => can,
+            None => {
+                let can = may_write_need(db, by, &need).await?;
+                writable.insert(need.academie_code.clone(), can);
+                can
+            }
+        };
+        out.push((need, can));
+    }
+    Ok(out)
+}
+
+/// One need, to be changed by `by`: `NotFound` when they may not read it, `Forbidden` when
+/// they may not write it (as [`update_need`] answers).
+pub async fn need_to_edit(db: &Db, by: &Principal, id: &str) -> CoreResult<Need> {
+    let need = need(db, by, id).await?;
+    check_need_writer(db, by, &need).await?;
+    Ok(need)
 }
 
 /// One need.

@@ -1,7 +1,8 @@
 //! The equipment pages: the gap analysis of a perimeter (lists, map coloured by readiness,
 //! per-collectivité summary, exports), a school's equipment with the declaration form of
 //! its collectivité, the imports (itemised inventory, the ministry's pupil counts) with
-//! their report, the collectivités' plans with their form, and the needs of the projects.
+//! their report, the collectivités' plans with their form, and the needs of the projects
+//! with their edit form (for those who may write them).
 //!
 //! Handlers parse, call one service function per read or write, and render. A refused form
 //! shows its page again with what was typed kept and an error summary linking to the named
@@ -10,7 +11,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,20 +28,28 @@ use crate::charts::map::{Tile, departement_map, departement_table};
 use crate::charts::{Bucket, DataTable};
 use crate::pages::{Crumbs, Num, PageCtx, PageError, url_encode};
 use crate::state::AppState;
+use crate::upload::{FILE_FIELD, PostedForm, UPLOAD_CEILING, Upload, UploadProblem};
 
 /// The routes of the equipment pages.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ecarts", get(gaps_page))
         .route("/equipements/imports", get(imports_page))
-        .route("/equipements/imports/inventaire", post(import_itemised))
-        .route("/equipements/imports/effectifs", post(import_pupils))
+        .route(
+            "/equipements/imports/inventaire",
+            post(import_itemised).layer(DefaultBodyLimit::max(UPLOAD_CEILING)),
+        )
+        .route(
+            "/equipements/imports/effectifs",
+            post(import_pupils).layer(DefaultBodyLimit::max(UPLOAD_CEILING)),
+        )
         .route("/equipements/{uai}", get(school_page).post(declare))
         .route("/equipements/{uai}/commentaires", post(comment_school))
         .route("/plans-equipement", get(plans_page).post(create_plan))
         .route("/plans-equipement/{id}", get(plan_page).post(update_plan))
         .route("/plans-equipement/{id}/commentaires", post(comment_plan))
         .route("/besoins", get(needs_page))
+        .route("/besoins/{id}/modifier", get(need_page).post(update_need))
 }
 
 type PageResponse = Result<Response, PageError>;
@@ -770,10 +779,13 @@ struct ImportsPage {
     report: Option<(&'static str, ImportReport)>,
     message: Option<String>,
     problems: Vec<Problem>,
+    /// The largest file accepted.
+    max_upload_mib: usize,
 }
 
 fn render_imports(
     ctx: &PageCtx,
+    state: &AppState,
     failure: Option<Failure>,
     report: Option<(&'static str, ImportReport)>,
     posted: Option<(&'static str, Fields)>,
@@ -800,76 +812,142 @@ fn render_imports(
         report,
         message,
         problems,
+        max_upload_mib: state.config.storage.max_bytes / (1024 * 1024),
     })?;
     Ok((status, html).into_response())
 }
 
-async fn imports_page(ctx: PageCtx) -> PageResponse {
-    render_imports(&ctx, None, None, None)
+async fn imports_page(ctx: PageCtx, State(state): State<AppState>) -> PageResponse {
+    render_imports(&ctx, &state, None, None, None)
 }
 
-async fn import_itemised(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResponse {
+/// The bytes of an import: the file sent, or the text pasted in `contenu` (not both). A
+/// CSV is expected: a zip (XLSX, ODS) is refused, as the API takes CSV only. Errors are
+/// named on the field the content came from (`fichier` or `contenu`), and `errors` gets
+/// them.
+fn import_bytes(
+    ctx: &PageCtx,
+    fields: &Fields,
+    file: Option<Upload>,
+    problem: Option<UploadProblem>,
+    errors: &mut Vec<FieldError>,
+) -> Option<(&'static str, Vec<u8>)> {
+    if let Some(problem) = problem {
+        errors.push(FieldError::new(FILE_FIELD, problem.message(ctx)));
+        return None;
+    }
+    match (file, fields.filled("contenu")) {
+        (Some(_), Some(_)) => errors.push(FieldError::new(FILE_FIELD, ctx.t("upload-both"))),
+        (Some(file), None) if file.is_zip() => {
+            errors.push(FieldError::new(FILE_FIELD, ctx.t("eq-file-csv-only")));
+        }
+        (Some(file), None) => return Some((FILE_FIELD, file.bytes)),
+        (None, Some(_)) => {
+            return Some(("contenu", fields.get("contenu").unwrap_or("").as_bytes().to_vec()));
+        }
+        (None, None) => errors.push(FieldError::new("contenu", "obligatoire")),
+    }
+    None
+}
+
+/// Names a whole-file error of the service (`fichier`) on the field the content came from.
+fn on_source(source: Option<&str>, e: CoreError) -> CoreError {
+    let rename = |errors: Vec<FieldError>| {
+        errors
+            .into_iter()
+            .map(|e| match (e.field.as_str(), source) {
+                ("fichier" | "contenu", Some(field)) => FieldError::new(field, e.message),
+                _ => e,
+            })
+            .collect()
+    };
+    match e {
+        CoreError::Validation(errors) => CoreError::Validation(rename(errors)),
+        CoreError::BadRequest(errors) => CoreError::BadRequest(rename(errors)),
+        other => other,
+    }
+}
+
+/// A refused import form: its fields are named `f-FORM-NAME` on the page (two forms share
+/// it), so are the links of the error summary. A file cannot be shown again: its field is
+/// marked present so that its error is linked.
+fn import_failure(
+    ctx: &PageCtx,
+    form: &'static str,
+    mut fields: Fields,
+    e: CoreError,
+) -> Result<Failure, PageError> {
+    if !fields.0.iter().any(|(k, _)| k == FILE_FIELD) {
+        fields.0.push((FILE_FIELD.to_owned(), String::new()));
+    }
+    let mut f = failure(ctx, form, fields, e, &same_name)?;
+    for p in &mut f.problems {
+        if let Some(anchor) = &mut p.anchor {
+            *anchor = format!("f-{form}-{}", anchor.trim_start_matches("f-"));
+        }
+    }
+    Ok(f)
+}
+
+async fn import_itemised(ctx: PageCtx, State(state): State<AppState>, posted: PostedForm) -> PageResponse {
     let p = ctx.require_user()?;
-    let fields = Fields(pairs);
+    let fields = Fields(posted.pairs);
     let mut errors = Vec::new();
     let as_of = fields.date("date", &mut errors);
-    if fields.filled("contenu").is_none() {
-        errors.push(FieldError::new("contenu", "obligatoire"));
-    }
-    let result = match validation(errors) {
-        Ok(()) => {
-            let bytes = fields.get("contenu").unwrap_or("").as_bytes().to_vec();
-            equip::import_itemised(&state.db, p, &bytes, as_of, fields.filled("source")).await
+    let content = import_bytes(&ctx, &fields, posted.file, posted.problem, &mut errors);
+    let source = content.as_ref().map(|(field, _)| *field);
+    let result = match (validation(errors), &content) {
+        (Ok(()), Some((_, bytes))) => {
+            equip::import_itemised(&state.db, p, bytes, as_of, fields.filled("source")).await
         }
-        Err(e) => Err(e),
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(CoreError::Validation(vec![FieldError::new(
+            "contenu",
+            "obligatoire",
+        )])),
     };
     match result {
         Ok(report) => render_imports(
             &ctx,
+            &state,
             None,
             Some(("inventaire", report)),
             Some(("inventaire", fields)),
         ),
         Err(CoreError::Forbidden) => Err(ctx.error(CoreError::Forbidden)),
         Err(e) => {
-            let f = failure(&ctx, "inventaire", fields, e, &same_name)?;
-            render_imports(&ctx, Some(f), None, None)
+            let f = import_failure(&ctx, "inventaire", fields, on_source(source, e))?;
+            render_imports(&ctx, &state, Some(f), None, None)
         }
     }
 }
 
-async fn import_pupils(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResponse {
+async fn import_pupils(ctx: PageCtx, State(state): State<AppState>, posted: PostedForm) -> PageResponse {
     let p = ctx.require_user()?;
-    let fields = Fields(pairs);
-    let result = match fields.filled("contenu") {
-        None => Err(CoreError::Validation(vec![FieldError::new(
+    let fields = Fields(posted.pairs);
+    let mut errors = Vec::new();
+    let content = import_bytes(&ctx, &fields, posted.file, posted.problem, &mut errors);
+    let source = content.as_ref().map(|(field, _)| *field);
+    let result = match (validation(errors), &content) {
+        (Ok(()), Some((_, bytes))) => equip::import_pupils(&state.db, p, bytes).await,
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(CoreError::Validation(vec![FieldError::new(
             "contenu",
             "obligatoire",
         )])),
-        Some(_) => {
-            let bytes = fields.get("contenu").unwrap_or("").as_bytes().to_vec();
-            equip::import_pupils(&state.db, p, &bytes).await
-        }
     };
     match result {
         Ok(report) => render_imports(
             &ctx,
+            &state,
             None,
             Some(("effectifs", report)),
             Some(("effectifs", fields)),
         ),
         Err(CoreError::Forbidden) => Err(ctx.error(CoreError::Forbidden)),
         Err(e) => {
-            let f = failure(&ctx, "effectifs", fields, e, &same_name)?;
-            render_imports(&ctx, Some(f), None, None)
+            let f = import_failure(&ctx, "effectifs", fields, on_source(source, e))?;
+            render_imports(&ctx, &state, Some(f), None, None)
         }
     }
 }
@@ -1379,18 +1457,155 @@ async fn comment_plan(
 struct NeedsPage {
     ctx: PageCtx,
     crumbs: Crumbs,
-    needs: Vec<Need>,
+    /// Each need with whether the caller may change it.
+    needs: Vec<(Need, bool)>,
 }
 
 async fn needs_page(ctx: PageCtx, State(state): State<AppState>) -> PageResponse {
     let p = ctx.require_user()?;
-    let needs = equip::needs(&state.db, p).await.map_err(|e| ctx.error(e))?;
+    let needs = equip::needs_with_rights(&state.db, p)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let html = ctx.render(&NeedsPage {
         ctx: ctx.clone(),
         crumbs: Crumbs::new(ctx.t("eq-needs-title")).link("/ecarts", ctx.t("eq-gaps-title")),
         needs,
     })?;
     Ok(html.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "equipment/besoin.html")]
+struct NeedPage {
+    ctx: PageCtx,
+    crumbs: Crumbs,
+    need: Need,
+    form: FormState,
+    familles: &'static [&'static str],
+    /// `terminaux` and the categories a need may count (not maintenance).
+    categories: Vec<&'static str>,
+    rules: &'static [NeedRule],
+    message: Option<String>,
+    problems: Vec<Problem>,
+}
+
+/// The school families a need may target (empty: all).
+const FAMILLES: &[&str] = &["ecole", "college", "lycee", "erea"];
+
+/// The edit form as the need stands.
+fn need_defaults(n: &Need) -> FormState {
+    FormState::of(vec![
+        ("version".to_owned(), n.version.to_string()),
+        ("cible".to_owned(), n.target()),
+        ("famille".to_owned(), n.famille.clone().unwrap_or_default()),
+        ("categorie".to_owned(), n.category.clone()),
+        ("regle".to_owned(), n.rule.clone()),
+        ("seuil".to_owned(), n.threshold.to_string()),
+        (
+            "echeance".to_owned(),
+            n.needed_by.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+        ("formation".to_owned(), n.training.clone()),
+        ("note".to_owned(), n.note.clone()),
+    ])
+}
+
+/// The change a posted edit form describes: every field is sent, an empty date clears it.
+fn need_input(fields: &Fields) -> Result<NeedInput, CoreError> {
+    let mut errors = Vec::new();
+    let threshold = fields.int("seuil", &mut errors);
+    if fields.filled("seuil").is_none() {
+        errors.push(FieldError::new("seuil", "obligatoire"));
+    }
+    let needed_by = fields.date("echeance", &mut errors);
+    validation(errors)?;
+    let text = |name: &str| Some(fields.get(name).unwrap_or("").trim().to_owned());
+    Ok(NeedInput {
+        subject: None,
+        target: text("cible"),
+        famille: text("famille"),
+        category: text("categorie"),
+        rule: text("regle"),
+        threshold,
+        needed_by: Some(needed_by),
+        training: text("formation"),
+        note: text("note"),
+    })
+}
+
+/// The form's field and label of a need's error.
+fn need_field(ctx: &PageCtx, field: &str) -> (String, String) {
+    let label = match field {
+        "cible" => ctx.t("eq-col-target"),
+        "famille" => ctx.t("eq-col-famille"),
+        "categorie" => ctx.t("eq-col-category"),
+        "regle" => ctx.t("eq-col-rule"),
+        "seuil" => ctx.t("eq-need-threshold"),
+        "echeance" => ctx.t("eq-col-due"),
+        "formation" => ctx.t("eq-col-training"),
+        "note" => ctx.t("eq-note"),
+        "sujet" => ctx.t("eq-col-need"),
+        other => other.to_owned(),
+    };
+    (field.to_owned(), label)
+}
+
+async fn render_need(ctx: &PageCtx, state: &AppState, id: &str, failure: Option<Failure>) -> PageResponse {
+    let p = ctx.require_user()?;
+    // Those who may not write the need get the API's answer: 404 unreadable, 403 read only.
+    let need = equip::need_to_edit(&state.db, p, id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let form = Failure::state(failure.as_ref(), "besoin").unwrap_or_else(|| need_defaults(&need));
+    let (status, message, problems) = Failure::parts(failure);
+    let categories = std::iter::once(TERMINAUX)
+        .chain(
+            Category::ALL
+                .iter()
+                .filter(|c| **c != Category::Maintenance)
+                .map(|c| c.as_str()),
+        )
+        .collect();
+    let crumbs = Crumbs::new(ctx.t("eq-need-edit")).link("/besoins", ctx.t("eq-needs-title"));
+    let html = ctx.render(&NeedPage {
+        ctx: ctx.clone(),
+        crumbs,
+        need,
+        form,
+        familles: FAMILLES,
+        categories,
+        rules: NeedRule::ALL,
+        message,
+        problems,
+    })?;
+    Ok((status, html).into_response())
+}
+
+async fn need_page(ctx: PageCtx, State(state): State<AppState>, Path(id): Path<String>) -> PageResponse {
+    render_need(&ctx, &state, &id, None).await
+}
+
+async fn update_need(
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResponse {
+    let p = ctx.require_user()?;
+    let fields = Fields(pairs);
+    let result = match need_input(&fields) {
+        Ok(input) => equip::update_need(&state.db, p, &id, fields.version(), &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/besoins#besoin-{id}")).into_response()),
+        Err(e) => {
+            let f = failure(&ctx, "besoin", fields, e, &|field| need_field(&ctx, field))?;
+            render_need(&ctx, &state, &id, Some(f)).await
+        }
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ use crate::export::{Cell, ExportFormat, Tabular, file_response};
 use crate::i18n::Lang;
 use crate::pages::{Crumbs, PageCtx, PageError, url_encode};
 use crate::state::AppState;
+use crate::upload::{FILE_FIELD, PostedForm, UPLOAD_CEILING, Upload, UploadProblem};
 
 /// The routes of the indicator pages.
 pub fn routes() -> Router<AppState> {
@@ -38,7 +39,12 @@ pub fn routes() -> Router<AppState> {
         .route("/indicateurs", get(dictionary_page))
         .route("/indicateurs/tableau-de-bord", get(national_page))
         .route("/indicateurs/tableau-de-bord/export", get(national_export))
-        .route("/indicateurs/import", get(import_page).post(import_file))
+        .route(
+            "/indicateurs/import",
+            get(import_page)
+                .post(import_file)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_CEILING)),
+        )
         .route("/indicateurs/{code}", get(indicator_page))
         .route("/indicateurs/{code}/tableau-de-bord", get(dashboard_page))
         .route("/indicateurs/{code}/detail", get(drill_page))
@@ -1078,6 +1084,8 @@ struct ImportPage {
     alert: Alert,
     /// (lines, written, rejected)
     report: Option<(usize, u64, Vec<LineError>)>,
+    /// The largest file accepted.
+    max_upload_mib: usize,
 }
 
 fn import_defaults() -> FormState {
@@ -1095,6 +1103,7 @@ fn import_defaults() -> FormState {
 
 fn render_import(
     ctx: &PageCtx,
+    state: &AppState,
     form: FormState,
     alert: Alert,
     report: Option<(usize, u64, Vec<LineError>)>,
@@ -1106,23 +1115,70 @@ fn render_import(
         form,
         alert,
         report,
+        max_upload_mib: state.config.storage.max_bytes / (1024 * 1024),
     })?;
     Ok((status, html).into_response())
 }
 
-async fn import_page(ctx: PageCtx) -> PageResponse {
+async fn import_page(ctx: PageCtx, State(state): State<AppState>) -> PageResponse {
     ctx.require_user()?;
-    render_import(&ctx, import_defaults(), Alert::default(), None, StatusCode::OK)
+    render_import(
+        &ctx,
+        &state,
+        import_defaults(),
+        Alert::default(),
+        None,
+        StatusCode::OK,
+    )
 }
 
-async fn import_file(
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResponse {
+/// Where the lines of an import come from: a file (CSV, or XLSX by its first bytes), or
+/// the text pasted in `contenu`. Errors about the content are named on the field it came
+/// from (`fichier` or `contenu`).
+fn import_table(
+    ctx: &PageCtx,
+    pairs: &[(String, String)],
+    file: Option<Upload>,
+    problem: Option<UploadProblem>,
+) -> Result<imp::Table, CoreError> {
+    let named = |field: &str, message: String| CoreError::Validation(vec![FieldError::new(field, message)]);
+    if let Some(problem) = problem {
+        return Err(named(FILE_FIELD, problem.message(ctx)));
+    }
+    let pasted = get_field(pairs, "contenu").unwrap_or_default();
+    let (field, empty, read) = match file {
+        Some(_) if !pasted.trim().is_empty() => {
+            return Err(named(FILE_FIELD, ctx.t("upload-both")));
+        }
+        Some(file) if file.is_zip() => (FILE_FIELD, false, crate::indicator::xlsx::read_xlsx(file.bytes)),
+        Some(file) => (FILE_FIELD, file.bytes.is_empty(), imp::read_csv(&file.bytes)),
+        None => (
+            "contenu",
+            pasted.trim().is_empty(),
+            imp::read_csv(pasted.as_bytes()),
+        ),
+    };
+    match read {
+        Ok(table) if empty || table.headers.is_empty() => Err(named(field, ctx.t("ind-import-empty"))),
+        Ok(table) => Ok(table),
+        Err(CoreError::Validation(errors) | CoreError::BadRequest(errors)) => Err(CoreError::Validation(
+            errors
+                .into_iter()
+                .map(|e| match e.field.as_str() {
+                    "fichier" | "contenu" | "contenuXlsxBase64" => FieldError::new(field, e.message),
+                    _ => e,
+                })
+                .collect(),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+async fn import_file(ctx: PageCtx, State(state): State<AppState>, posted: PostedForm) -> PageResponse {
     let p = ctx.require_user()?;
+    let pairs = &posted.pairs;
     let opt = |n: &str| {
-        get_field(&pairs, n)
+        get_field(pairs, n)
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
@@ -1138,22 +1194,19 @@ async fn import_file(
         denominator: opt("col_denominateur"),
         comment: opt("col_commentaire"),
     };
-    let content = get_field(&pairs, "contenu").unwrap_or_default();
-    let result = match imp::read_csv(content.as_bytes()) {
-        Ok(table) if table.headers.is_empty() || content.trim().is_empty() => Err(CoreError::Validation(
-            vec![FieldError::new("contenu", ctx.t("ind-import-empty"))],
-        )),
+    let result = match import_table(&ctx, pairs, posted.file, posted.problem) {
         Ok(table) => imp::import_values(&state.db, p, &table, &mapping, Provenance::Import).await,
         Err(e) => Err(e),
     };
-    let form = FormState {
-        values: pairs.clone(),
-        errors: Vec::new(),
-    };
+    let pairs = posted.pairs;
     match result {
         Ok(r) => render_import(
             &ctx,
-            form,
+            &state,
+            FormState {
+                values: pairs,
+                errors: Vec::new(),
+            },
             Alert::default(),
             Some((r.lines, r.written, r.rejected)),
             StatusCode::OK,
@@ -1166,6 +1219,7 @@ async fn import_file(
             };
             render_import(
                 &ctx,
+                &state,
                 form,
                 Alert {
                     message: Some(message),
