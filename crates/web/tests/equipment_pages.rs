@@ -34,6 +34,7 @@ struct App {
     dan: Person,
     cd35: Person,
     region: Person,
+    observer: Person,
     college: String,
     lycee: String,
     _t: TestDb,
@@ -79,6 +80,7 @@ async fn app() -> Result<App, E> {
         dan: person(&db, "dan.rennes@demo.gouvernail.fr").await?,
         cd35: person(&db, "cd35@demo.gouvernail.fr").await?,
         region: person(&db, "region.bretagne@demo.gouvernail.fr").await?,
+        observer: person(&db, "observateur@demo.gouvernail.fr").await?,
         college: first("college")?,
         lycee: first("lycee")?,
         db,
@@ -873,5 +875,50 @@ async fn a_need_is_edited_by_its_writers_a_stale_version_conflicts_and_others_ca
         api_patch_need(&app, &app.cd35, &project.id, project.version).await?,
         StatusCode::FORBIDDEN
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_observer_sees_no_comment_form_and_cannot_post_a_comment() -> Result<(), E> {
+    let app = app().await?;
+    let (plan, _) = equip::plans(&app.db, &app.cd35.principal, Some("223500018"))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or("no plan")?;
+    let plan_uri = format!("/plans-equipement/{}", plan.id);
+    let school_uri = format!("/equipements/{}", app.college);
+    for (uri, comments) in [
+        (plan_uri.clone(), format!("{plan_uri}/commentaires")),
+        (school_uri.clone(), format!("{school_uri}/commentaires")),
+    ] {
+        // The observer of the académie reads the page and its comments, without the form.
+        let page = get(&app, &app.observer, &uri).await?;
+        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.body);
+        assert!(page.body.contains("id=\"commentaires\""), "{uri}");
+        assert!(!page.body.contains("id=\"comment-form\""), "{uri}");
+        // Posting anyway is refused, and nothing is written.
+        let posted = post(&app, &app.observer, &comments, &[("texte", "Lu et approuvé")]).await?;
+        assert_eq!(posted.status, StatusCode::FORBIDDEN, "{comments}");
+        // The DAN of the académie, a writer of the perimeter, has the form and comments.
+        let dan = get(&app, &app.dan, &uri).await?;
+        assert!(dan.body.contains("id=\"comment-form\""), "{uri}");
+        let posted = post(&app, &app.dan, &comments, &[("texte", "Vu en comité")]).await?;
+        assert_eq!(
+            posted.status,
+            StatusCode::SEE_OTHER,
+            "{comments}: {}",
+            posted.body
+        );
+    }
+    let plan_comments = equip::plan(&app.db, &app.dan.principal, &plan.id).await?.comments;
+    let school_comments = equip::inventory(&app.db, &app.dan.principal, &app.college)
+        .await?
+        .comments;
+    for comments in [plan_comments, school_comments] {
+        let texts: Vec<&str> = comments.iter().map(|c| c.body.as_str()).collect();
+        assert!(texts.contains(&"Vu en comité"), "{texts:?}");
+        assert!(!texts.contains(&"Lu et approuvé"), "{texts:?}");
+    }
     Ok(())
 }

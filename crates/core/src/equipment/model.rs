@@ -434,6 +434,8 @@ pub struct PlanView {
     /// Budget per year (cents), and the co-funded part.
     pub totals: Vec<YearTotal>,
     pub can_edit: bool,
+    /// Whether the caller may comment (the writers of the collectivité's perimeter).
+    pub can_comment: bool,
 }
 
 /// A year's total of a plan.

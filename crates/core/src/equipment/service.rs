@@ -171,14 +171,7 @@ pub async fn inventory(db: &Db, by: &Principal, uai: &str) -> CoreResult<Invento
         .as_ref()
         .filter(|_| has_terminals)
         .and_then(|p| per_100_x100(terminals, p.pupils));
-    let can_comment = !by.read_only
-        && by
-            .can(
-                db,
-                Capability::Write,
-                &Perimeter::Etablissement(school.uai.clone()),
-            )
-            .await?;
+    let can_comment = may_comment_school(db, by, &school).await?;
     Ok(Inventory {
         version: repo::inventory_version(db, &school.uai).await?,
         planned: repo::lines_for_school(db, &school.uai).await?,
@@ -444,19 +437,23 @@ async fn write_declaration(
     Ok(())
 }
 
-/// Comments on a school's equipment (the writers of its perimeter: DAN, rectorat,
-/// collectivité).
-pub async fn comment_school(db: &Db, by: &Principal, uai: &str, body: &str) -> CoreResult<Comment> {
-    let school = readable_school(db, by, uai).await?;
-    if by.read_only
-        || !by
+/// Whether `by` may comment on a school's equipment: the writers of its perimeter (DAN,
+/// rectorat, collectivité), never a read-only token.
+async fn may_comment_school(db: &Db, by: &Principal, school: &SchoolRef) -> CoreResult<bool> {
+    Ok(!by.read_only
+        && by
             .can(
                 db,
                 Capability::Write,
                 &Perimeter::Etablissement(school.uai.clone()),
             )
-            .await?
-    {
+            .await?)
+}
+
+/// Comments on a school's equipment (those [`Inventory::can_comment`] lets).
+pub async fn comment_school(db: &Db, by: &Principal, uai: &str, body: &str) -> CoreResult<Comment> {
+    let school = readable_school(db, by, uai).await?;
+    if !may_comment_school(db, by, &school).await? {
         return Err(CoreError::Forbidden);
     }
     add_comment(db, by, Some(school.uai), None, body).await
@@ -1227,6 +1224,7 @@ async fn plan_view(db: &Db, by: &Principal, plan: Plan) -> CoreResult<PlanView> 
     Ok(PlanView {
         comments: repo::comments(db, CommentOn::Plan(&plan.id)).await?,
         can_edit: may_plan(by, &plan.collectivite_siren),
+        can_comment: may_comment_plan(db, by, &plan).await?,
         collectivite_nom,
         lines,
         contracts,
@@ -1288,19 +1286,23 @@ pub async fn plans(db: &Db, by: &Principal, siren: Option<&str>) -> CoreResult<V
     Ok(out)
 }
 
-/// Comments on a plan (the writers of the collectivité's perimeter: its representatives,
-/// the DAN and the rectorat of its académie).
-pub async fn comment_plan(db: &Db, by: &Principal, id: &str, body: &str) -> CoreResult<Comment> {
-    let plan = readable_plan(db, by, id).await?;
-    if by.read_only
-        || !by
+/// Whether `by` may comment on a plan: the writers of its collectivité's perimeter (its
+/// representatives, the DAN and the rectorat of its académie), never a read-only token.
+async fn may_comment_plan(db: &Db, by: &Principal, plan: &Plan) -> CoreResult<bool> {
+    Ok(!by.read_only
+        && by
             .can(
                 db,
                 Capability::Write,
                 &Perimeter::Collectivite(plan.collectivite_siren.clone()),
             )
-            .await?
-    {
+            .await?)
+}
+
+/// Comments on a plan (those [`PlanView::can_comment`] lets).
+pub async fn comment_plan(db: &Db, by: &Principal, id: &str, body: &str) -> CoreResult<Comment> {
+    let plan = readable_plan(db, by, id).await?;
+    if !may_comment_plan(db, by, &plan).await? {
         return Err(CoreError::Forbidden);
     }
     add_comment(db, by, None, Some(plan.id), body).await
