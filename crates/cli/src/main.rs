@@ -1,4 +1,5 @@
-//! The `gouvernail` binary: serve (with the mail worker), migrate, import, demo, mail.
+//! The `gouvernail` binary: serve (with the mail worker and the hourly tasks), migrate,
+//! import, demo, mail, campaigns.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -111,6 +112,11 @@ enum Command {
     Mail {
         #[command(subcommand)]
         what: MailCommand,
+    },
+    /// Indicator campaigns.
+    Campagnes {
+        #[command(subcommand)]
+        what: CampaignCommand,
     },
     /// Serves the demonstration: a fresh SQLite database (unless --database names one) with
     /// the whole referential and made-up schools.
@@ -230,6 +236,17 @@ enum MailCommand {
     },
     /// Puts the abandoned mails (dead jobs) back in the queue.
     Relancer {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Runs the campaigns' scheduled work once (servers do it every hour): queues the
+    /// reminders due today, and closes, as the system, the campaigns whose grace period is
+    /// over, locking their period. Running it again the same day does nothing more.
+    Echeances {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -543,6 +560,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         },
+        Command::Campagnes { what } => match what {
+            CampaignCommand::Echeances { db } => {
+                let db = connect(&db).await?;
+                let work = gouvernail_core::indicator::campaign::run_due_work(
+                    &db,
+                    gouvernail_core::indicator::service::today(),
+                )
+                .await?;
+                for c in &work.closed {
+                    println!("close : {} ({}, période {})", c.title, c.id, c.period);
+                }
+                println!(
+                    "campagnes : {} relance(s) mise(s) en file, {} campagne(s) close(s), {} valeur(s) verrouillée(s)",
+                    work.reminders,
+                    work.closed.len(),
+                    work.locked
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Demo { database, serve } => {
             let config = web_config(&serve, true)?;
             let url = match database {
@@ -580,6 +617,8 @@ async fn serve_app(db: Db, serve: &ServeArgs, config: WebConfig) -> anyhow::Resu
         .await
         .with_context(|| format!("écoute sur {} impossible", serve.listen))?;
     let addr = listener.local_addr()?;
+    // Campaign closes do not wait for SMTP; their reminders wait in the queue.
+    gouvernail_web::mailer::spawn_campaigns(db.clone());
     let mail_worker = match SmtpConfig::from_env()? {
         Some(smtp) => {
             // Refuse a configuration the mailer cannot use now, rather than log it later.

@@ -1,7 +1,8 @@
 //! Indicators on the engine named by `GOUVERNAIL_TEST_DATABASE`: consolidation (a ratio is
 //! the ratio of the sums, checked against an independent computation), completeness,
 //! drill-down, the value workflow with locks and reopening, imports that name each bad line
-//! and keep the good ones, and a campaign whose mails go through the job queue.
+//! and keep the good ones, a campaign whose mails go through the job queue, and the
+//! scheduled close of campaigns past their grace period.
 
 use std::collections::BTreeMap;
 
@@ -722,6 +723,142 @@ async fn a_campaign_mails_its_academies_reminds_once_and_locks_its_period_when_c
         0
     );
     assert_rollup_is_fresh(db).await?;
+    Ok(())
+}
+
+/// The `campagne.cloture` entries of a campaign's audit trail, as (actor id, actor label).
+async fn closes_audited(db: &Db, id: &str) -> Result<Vec<(Option<String>, String)>, CoreError> {
+    let (entries, _) = gouvernail_core::audit::list(
+        db,
+        &gouvernail_core::audit::AuditFilter {
+            object_kind: Some("campagne".into()),
+            object_id: Some(id.into()),
+            action: Some("campagne.cloture".into()),
+            ..Default::default()
+        },
+        10,
+        0,
+    )
+    .await?;
+    Ok(entries.into_iter().map(|e| (e.actor_id, e.actor_label)).collect())
+}
+
+#[tokio::test]
+async fn the_scheduled_work_closes_campaigns_past_their_grace_period_once_as_the_system() -> R {
+    let t = TestDb::new(Seed::Referential).await?;
+    let db = &t.db;
+    let admin = person(
+        db,
+        "admin@test.fr",
+        Some((Role::AdministrateurNational, "national")),
+    )
+    .await?;
+    let dan14 = person(db, "dan@rennes.fr", Some((Role::Dan, "academie:14"))).await?;
+    let all = schools(db).await?;
+    let rennes = all
+        .iter()
+        .find(|(_, a)| a == "14")
+        .map(|(u, _)| u.clone())
+        .ok_or("no school in Rennes")?;
+    ind::create_indicator(db, &admin, &ratio_input("TERM-100")).await?;
+    let today = ind::today();
+    let days = time::Duration::days;
+    let open = |title: &str, period: &str, closes_on: time::Date, grace: i64| CampaignInput {
+        title: title.into(),
+        owner: "national".into(),
+        indicators: vec!["TERM-100".into()],
+        academies: vec!["14".into()],
+        period: period.into(),
+        opens_on: Some(closes_on - days(30)),
+        closes_on: Some(closes_on),
+        grace_days: Some(grace),
+        instructions: String::new(),
+    };
+    // Over: closed ten days ago, three days of grace. In its grace period: closed two days
+    // ago, five days of grace. On its last day of grace: still open today.
+    let (over, _) =
+        campaign::open_campaign(db, &admin, &open("Passée", "2023-2024", today - days(10), 3)).await?;
+    let (grace, _) =
+        campaign::open_campaign(db, &admin, &open("En grâce", "2024-2025", today - days(2), 5)).await?;
+    let (last, _) =
+        campaign::open_campaign(db, &admin, &open("Dernier jour", "2022-2023", today - days(1), 1)).await?;
+    assert_eq!(last.last_day(), today);
+    let value = |period: &str| ValueInput {
+        indicator: "TERM-100".into(),
+        perimeter: format!("etablissement:{rennes}"),
+        period: period.into(),
+        numerator: Some("12".into()),
+        denominator: Some("100".into()),
+        ..Default::default()
+    };
+    let entered = ind::record_value(db, &dan14, &value("2023-2024"), Provenance::Saisie, None).await?;
+    let in_grace = ind::record_value(db, &dan14, &value("2024-2025"), Provenance::Saisie, None).await?;
+
+    let run = campaign::run_due_work(db, today).await?;
+    let closed: Vec<&str> = run.closed.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(closed, [over.id.as_str()]);
+    assert_eq!(run.locked, 1, "the value entered in the campaign's period");
+    // Closed, its period locked, by the system.
+    let after = campaign::campaign(db, &admin, &over.id).await?.campaign;
+    assert_eq!(after.status, "close");
+    assert!(after.closed_at.is_some());
+    assert_eq!(after.version, over.version + 1);
+    assert_eq!(
+        ind::value(db, &admin, &entered.id).await?.value.status,
+        "verrouillee"
+    );
+    let err = ind::record_value(db, &dan14, &value("2023-2024"), Provenance::Saisie, None)
+        .await
+        .err()
+        .ok_or("a value accepted in a locked period")?;
+    assert_eq!(err.fields()[0].field, "periode");
+    assert_eq!(
+        closes_audited(db, &over.id).await?,
+        [(None, gouvernail_core::audit::Actor::system().label)]
+    );
+    // The campaigns still in their grace period stay open, their values writable.
+    for c in [&grace, &last] {
+        let c = campaign::campaign(db, &admin, &c.id).await?.campaign;
+        assert_eq!((c.status.as_str(), c.version), ("ouverte", 1), "{}", c.title);
+        assert!(closes_audited(db, &c.id).await?.is_empty());
+    }
+    assert_eq!(ind::value(db, &admin, &in_grace.id).await?.value.status, "saisie");
+    ind::record_value(
+        db,
+        &dan14,
+        &value("2024-2025"),
+        Provenance::Saisie,
+        Some(in_grace.version),
+    )
+    .await?;
+
+    // A second run does nothing: no close, no lock, no audit entry.
+    let again = campaign::run_due_work(db, today).await?;
+    assert!(again.closed.is_empty() && again.locked == 0, "{again:?}");
+    assert_eq!(
+        campaign::campaign(db, &admin, &over.id).await?.campaign.version,
+        after.version
+    );
+    assert_eq!(closes_audited(db, &over.id).await?.len(), 1);
+
+    // Several instances at once: the one campaign past its grace is closed by exactly one.
+    let day_after = last.last_day() + days(1);
+    let (a, b, c) = tokio::join!(
+        campaign::close_expired_campaigns(db, day_after),
+        campaign::close_expired_campaigns(db, day_after),
+        campaign::close_expired_campaigns(db, day_after),
+    );
+    let mut ids: Vec<String> = [a?, b?, c?]
+        .into_iter()
+        .flat_map(|(closed, _)| closed.into_iter().map(|c| c.id))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [last.id.as_str()], "closed once");
+    assert_eq!(closes_audited(db, &last.id).await?.len(), 1);
+    assert_eq!(
+        campaign::campaign(db, &admin, &grace.id).await?.campaign.status,
+        "ouverte"
+    );
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! The mail worker: takes the queued mails (`gouvernail_core::jobs`, kind `mail`) one at a
-//! time and sends them through SMTP (`gouvernail_mail`).
+//! time and sends them through SMTP (`gouvernail_mail`); and the hourly tasks of `serve`:
+//! the weekly digests of convention alerts ([`spawn_digests`]) and the campaigns'
+//! reminders and closes ([`spawn_campaigns`]).
 //!
 //! Every instance of the server runs one; on PostgreSQL they share the queue (a claim skips
 //! the jobs another instance holds). When the queue is empty the worker looks again every
@@ -121,6 +123,48 @@ pub fn spawn_digests(db: Db) -> JoinHandle<()> {
             }
             tokio::select! {
                 () = tokio::time::sleep(DIGEST_EVERY) => {}
+                () = &mut stop => break,
+            }
+        }
+    })
+}
+
+/// How often a server runs the campaigns' scheduled work.
+pub const CAMPAIGNS_EVERY: StdDuration = StdDuration::from_secs(3600);
+
+/// Starts the task that runs the indicator campaigns' scheduled work
+/// (`gouvernail_core::indicator::campaign::run_due_work`): the reminders due, queued as
+/// mails, and the close of the campaigns whose grace period is over, which locks their
+/// period. At start, then every [`CAMPAIGNS_EVERY`]. Reminders are deduplicated by stage
+/// and each close is a conditional update, so several instances may run it at once; it
+/// stops with the server. It runs whether or not SMTP is configured (closing is not mail;
+/// the reminders wait in the queue as every mail does).
+pub fn spawn_campaigns(db: Db) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            let day = gouvernail_core::indicator::service::today();
+            match gouvernail_core::indicator::campaign::run_due_work(&db, day).await {
+                Ok(work) => {
+                    if work.reminders > 0 {
+                        tracing::info!(queued = work.reminders, "campagnes : relances mises en file");
+                    }
+                    for c in &work.closed {
+                        tracing::info!(
+                            campagne = %c.id,
+                            titre = %c.title,
+                            "campagne close à la fin de son délai de grâce"
+                        );
+                    }
+                    if work.locked > 0 {
+                        tracing::info!(locked = work.locked, "campagnes : valeurs verrouillées");
+                    }
+                }
+                Err(e) => tracing::error!("campagnes (relances, clôtures) : {e}"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(CAMPAIGNS_EVERY) => {}
                 () = &mut stop => break,
             }
         }

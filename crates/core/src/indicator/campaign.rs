@@ -3,7 +3,9 @@
 //! people answerable (DAN and DANE members of each académie); reminders go to the académies
 //! that have not answered in full; closing locks the period. Mails are queued in the job
 //! queue in the same transaction, with deduplication keys (`campagne:ID:STAGE:EMAIL`), so a
-//! reminder sent twice on the same stage is queued once.
+//! reminder sent twice on the same stage is queued once. [`run_due_work`] is the scheduled
+//! part (hourly in every server): the reminders due, and the close, by the system, of the
+//! campaigns whose grace period is over.
 
 use std::collections::HashMap;
 
@@ -397,14 +399,57 @@ pub async fn send_reminders(db: &Db, by: &Principal, id: &str, day: Date) -> Cor
     remind(db, &c, day).await
 }
 
-/// Queues the reminders due on `day` for every open campaign (the daily job); returns how
-/// many mails were queued.
+/// Queues the reminders due on `day` for every open campaign (part of [`run_due_work`]);
+/// returns how many mails were queued.
 pub async fn send_due_reminders(db: &Db, day: Date) -> CoreResult<usize> {
     let mut n = 0;
     for c in repo::list_campaigns(db).await? {
         n += remind(db, &c, day).await?;
     }
     Ok(n)
+}
+
+/// Closes a campaign read at `before` (its version), as `actor`: one conditional update of
+/// its status over that version, the locks of its period in each of its académies and the
+/// audit entry, in one transaction. `None` when the campaign changed since it was read
+/// (another instance or person closed or edited it): nothing is written then.
+async fn close_as(db: &Db, before: &Campaign, actor: &audit::Actor) -> CoreResult<Option<(Campaign, u64)>> {
+    let indicators = repo::campaign_indicators(db, &before.id).await?;
+    let academies: Vec<String> = repo::campaign_academies(db, &before.id)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.code)
+        .collect();
+    let mut c = before.clone();
+    c.status = CampaignStatus::Close.as_str().to_owned();
+    c.closed_at = Some(now());
+    c.updated_at = now();
+    let mut tx = db.begin().await?;
+    // `UPDATE … WHERE id = … AND version = …`: of several instances closing the same
+    // campaign at once, one matches the row; the others match none and stop here.
+    if !repo::update_campaign(&mut tx, &c, before.version).await? {
+        return Ok(None);
+    }
+    let mut locked = 0;
+    for ind in &indicators {
+        for a in &academies {
+            locked += lock_in_tx(&mut tx, ind, &c.period, a, Some(&c.id), &actor.label).await?;
+        }
+    }
+    let codes: Vec<String> = indicators.iter().map(|i| i.code.clone()).collect();
+    audit::record(
+        &mut tx,
+        actor,
+        "campagne.cloture",
+        "campagne",
+        &c.id,
+        Some(&audit_campaign(before, &codes, &academies)),
+        Some(&serde_json::json!({"statut": c.status, "valeursVerrouillees": locked})),
+    )
+    .await?;
+    tx.commit().await?;
+    c.version += 1;
+    Ok(Some((c, locked)))
 }
 
 /// Closes a campaign: locks its period for its indicators in each of its académies.
@@ -420,39 +465,53 @@ pub async fn close_campaign(db: &Db, by: &Principal, id: &str, version: i64) -> 
             "la campagne a été modifiée entre-temps : rechargez et recommencez".into(),
         ));
     }
-    let indicators = repo::campaign_indicators(db, &before.id).await?;
-    let academies: Vec<String> = repo::campaign_academies(db, &before.id)
+    close_as(db, &before, &by.actor())
         .await?
-        .into_iter()
-        .filter_map(|a| a.code)
-        .collect();
-    let mut c = before.clone();
-    c.status = CampaignStatus::Close.as_str().to_owned();
-    c.closed_at = Some(now());
-    c.updated_at = now();
-    let actor = by.actor();
-    let mut tx = db.begin().await?;
-    if !repo::update_campaign(&mut tx, &c, version).await? {
-        return Err(invalid("version", "la campagne a été modifiée entre-temps"));
-    }
+        .ok_or_else(|| invalid("version", "la campagne a été modifiée entre-temps"))
+}
+
+/// Closes, as the system, every open campaign whose window and grace period are over on
+/// `day` (its last day, [`Campaign::last_day`], is before `day`), locking its period as a
+/// close by its managers does. Idempotent (a closed campaign is left alone) and safe when
+/// several instances run it at once (each close is a conditional update over the version
+/// read: one instance closes, the others skip). Returns the campaigns closed and how many
+/// values were locked.
+pub async fn close_expired_campaigns(db: &Db, day: Date) -> CoreResult<(Vec<Campaign>, u64)> {
+    let actor = audit::Actor::system();
+    let mut closed = Vec::new();
     let mut locked = 0;
-    for ind in &indicators {
-        for a in &academies {
-            locked += lock_in_tx(&mut tx, ind, &c.period, a, Some(&c.id), &actor.label).await?;
+    for c in repo::list_campaigns(db).await? {
+        if c.status != CampaignStatus::Ouverte.as_str() || c.last_day() >= day {
+            continue;
+        }
+        if let Some((c, n)) = close_as(db, &c, &actor).await? {
+            locked += n;
+            closed.push(c);
         }
     }
-    let codes: Vec<String> = indicators.iter().map(|i| i.code.clone()).collect();
-    audit::record(
-        &mut tx,
-        &actor,
-        "campagne.cloture",
-        "campagne",
-        &c.id,
-        Some(&audit_campaign(&before, &codes, &academies)),
-        Some(&serde_json::json!({"statut": c.status, "valeursVerrouillees": locked})),
-    )
-    .await?;
-    tx.commit().await?;
-    c.version += 1;
-    Ok((c, locked))
+    Ok((closed, locked))
+}
+
+/// What one run of the campaigns' scheduled work did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DueWork {
+    /// Reminder mails queued.
+    pub reminders: usize,
+    /// The campaigns closed at the end of their grace period.
+    pub closed: Vec<Campaign>,
+    /// The values those closes locked.
+    pub locked: u64,
+}
+
+/// The campaigns' scheduled work on `day` (run hourly by every server, and by
+/// `gouvernail campagnes echeances`): the reminders due, then the closes of the campaigns
+/// whose grace period is over. Running it again on the same day does nothing more.
+pub async fn run_due_work(db: &Db, day: Date) -> CoreResult<DueWork> {
+    let reminders = send_due_reminders(db, day).await?;
+    let (closed, locked) = close_expired_campaigns(db, day).await?;
+    Ok(DueWork {
+        reminders,
+        closed,
+        locked,
+    })
 }
