@@ -6,16 +6,16 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use gouvernail_core::audit::Actor;
-use gouvernail_core::identity::service::{self, NewAssignment};
-use gouvernail_core::identity::{Perimeter, Role};
+use gouvernail_core::identity::Role;
 use gouvernail_core::testkit::{Seed, TestDb};
 use gouvernail_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-type E = Box<dyn std::error::Error>;
+mod common;
+
+use common::E;
 
 const CD35: &str = "collectivite:223500018";
 const CD13: &str = "collectivite:221300015";
@@ -35,25 +35,7 @@ async fn token_of(
     role: Role,
     perimeter: &str,
 ) -> Result<String, E> {
-    let user = service::create_user(db, &Actor::cli(), email, email, None).await?;
-    service::grant_role(
-        db,
-        None,
-        &NewAssignment {
-            user_id: user.id.clone(),
-            role,
-            perimeter: Perimeter::parse(perimeter)?,
-            from: time::macros::date!(2020 - 01 - 01),
-            until: None,
-        },
-    )
-    .await?;
-    let expires = time::OffsetDateTime::now_utc().date() + time::Duration::days(10);
-    Ok(
-        service::create_token(db, &Actor::cli(), &user.id, "test", false, expires)
-            .await?
-            .1,
-    )
+    common::new_account_token(db, email, Some((role, perimeter))).await
 }
 
 async fn app() -> Result<App, E> {

@@ -6,7 +6,6 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use gouvernail_core::audit::Actor;
 use gouvernail_core::identity::service;
 use gouvernail_core::territory::import::{self, AnnuaireOptions, NoProgress};
 use gouvernail_core::testkit::{Seed, TestDb};
@@ -15,7 +14,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-type E = Box<dyn std::error::Error>;
+mod common;
+
+use common::E;
 
 struct App {
     router: Router,
@@ -28,12 +29,7 @@ struct App {
 
 async fn token_of(db: &gouvernail_core::db::Db, email: &str) -> Result<String, E> {
     let user = service::user_by_email(db, email).await?;
-    let expires = time::OffsetDateTime::now_utc().date() + time::Duration::days(10);
-    Ok(
-        service::create_token(db, &Actor::cli(), &user.id, "test", false, expires)
-            .await?
-            .1,
-    )
+    common::token_for(db, &user.id).await
 }
 
 async fn app() -> Result<App, E> {

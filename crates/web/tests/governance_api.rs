@@ -5,16 +5,16 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use gouvernail_core::audit::Actor;
-use gouvernail_core::identity::service::{self, NewAssignment};
-use gouvernail_core::identity::{Perimeter, Role};
+use gouvernail_core::identity::Role;
 use gouvernail_core::testkit::{Seed, TestDb};
 use gouvernail_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-type E = Box<dyn std::error::Error>;
+mod common;
+
+use common::E;
 
 struct App {
     router: Router,
@@ -24,27 +24,7 @@ struct App {
 }
 
 async fn token_of(db: &gouvernail_core::db::Db, email: &str, role: Option<Role>) -> Result<String, E> {
-    let user = service::create_user(db, &Actor::cli(), email, email, None).await?;
-    if let Some(role) = role {
-        service::grant_role(
-            db,
-            None,
-            &NewAssignment {
-                user_id: user.id.clone(),
-                role,
-                perimeter: Perimeter::parse("academie:14")?,
-                from: time::macros::date!(2020 - 01 - 01),
-                until: None,
-            },
-        )
-        .await?;
-    }
-    let expires = time::OffsetDateTime::now_utc().date() + time::Duration::days(10);
-    Ok(
-        service::create_token(db, &Actor::cli(), &user.id, "test", false, expires)
-            .await?
-            .1,
-    )
+    common::new_account_token(db, email, role.map(|r| (r, "academie:14"))).await
 }
 
 async fn app() -> Result<App, E> {
